@@ -1,0 +1,46 @@
+"""The application factory: configuration, then extensions, then blueprints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+from flask import Flask
+
+from app.config import load_settings
+
+
+def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_settings(environ))
+    if overrides:
+        app.config.update(overrides)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    # One line per event on stdout: the platform's log router collects it.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, login_manager, migrate, queues, token_cipher
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    token_cipher.init_app(app)
+    queues.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import auth, health, views
+
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(views.blueprint)

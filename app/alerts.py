@@ -1,0 +1,279 @@
+"""Pure low-battery alert rules: readings + remembered episodes + settings + time in, texts + new episodes out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta, timezone
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TextKind = Literal["low", "empty", "silent"]
+Battery = Literal["empty", "low", "charged", "neither"]
+
+FORGOTTEN_AFTER = timedelta(days=30)  # both platforms keep old devices in the list for good
+CHARGED_MARGIN = 10  # percentage points above the threshold that end a low-battery episode
+MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
+SMS_SEGMENT_LENGTH = 160
+URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
+
+# GSM 03.38 basic character set (without the escape to the extension table): one septet each.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+TYPOGRAPHIC_TO_GSM7 = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+FALLBACK_NAMES = {"TRACKER": "tracker", "WATCH": "watch", "SCALE": "scale"}
+
+LOW_AT_LEVEL = "Battery low: your {name} is at {level}%. Charge it soon so it keeps tracking."
+LOW_NO_LEVEL = "Battery low: your {name} has little charge left. Charge it soon so it keeps tracking."
+EMPTY_AT_LEVEL = "Battery empty: your {name} is at {level}%. Charge it now or it will stop tracking."
+EMPTY_NO_LEVEL = "Battery empty: your {name} is about to switch off. Charge it now to keep tracking."
+SILENT = "Your {name} has not synced for {silence}. Its battery may be flat: charge it, then open its app to sync."
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    threshold_percent: int = 20
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    time_zone: str = "UTC"
+    include_scales: bool = False
+    paused: bool = False
+    phone_verified: bool = False
+    opted_out: bool = False
+    connected: bool = False
+    daily_cap: int = 5
+
+
+@dataclass(frozen=True)
+class DeviceReading:
+    device_key: str
+    device_type: str
+    product_name: str | None = None
+    battery_status: str | None = None
+    battery_level: int | None = None
+    last_sync_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeState:
+    """What we remember about one device between syncs; five columns beside the device row.
+
+    `episode` numbers low-battery episodes and `in_low` says one is open; opening it spends its
+    low text, so no separate "low sent" flag is needed. `silence` numbers the times the device
+    went silent and `silent_sent` says the current silence has had its text.
+    """
+
+    episode: int = 0
+    in_low: bool = False
+    empty_sent: bool = False
+    silence: int = 0
+    silent_sent: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text to send; (user, device_key, episode, kind) is its outbox idempotency key.
+
+    `episode` is the low-battery episode for "low" and "empty" texts and the silence number
+    for "silent" texts. `send_after` is None to send now, or the end of quiet hours in UTC.
+    """
+
+    kind: TextKind
+    device_key: str
+    episode: int
+    body: str
+    send_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    texts: tuple[Text, ...]
+    states: dict[str, EpisodeState]
+    dropped_for_cap: int = 0
+
+
+def decide(
+    readings: Iterable[DeviceReading],
+    states: Mapping[str, EpisodeState],
+    settings: AlertSettings,
+    now: datetime,
+    texts_sent_today: int,
+) -> AlertDecision:
+    """Turn fresh battery readings into one text per low-battery episode, plus one urgent one on Empty.
+
+    The state always advances, even when the user is paused, unverified, opted out or
+    disconnected, or the daily cap is reached: a text not sent at the moment it was due is
+    dropped, never sent late for a battery that may long since have been charged. A device
+    forgotten for over 30 days, or a scale the user did not include, is left out of `states`.
+    """
+    _require_aware(now)
+    new_states: dict[str, EpisodeState] = {}
+    texts: list[Text] = []
+    for reading in readings:
+        if not _is_watched(reading, settings, now):
+            continue
+        before = states.get(reading.device_key, EpisodeState())
+        after, kind = _next_episode(before, _battery(reading, settings.threshold_percent))
+        new_states[reading.device_key] = after
+        if kind is not None:
+            body = _battery_text(kind, _device_name(reading), _known_level(reading))
+            texts.append(Text(kind, reading.device_key, after.episode, body))
+    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+
+
+def decide_silence(
+    readings: Iterable[DeviceReading],
+    states: Mapping[str, EpisodeState],
+    settings: AlertSettings,
+    now: datetime,
+    texts_sent_today: int,
+    silence_hours: int = 24,
+) -> AlertDecision:
+    """Text once when a device stops syncing, because a flat battery cannot push its own last reading.
+
+    Meant for the scheduled sweep, which also closes a silence once the device has synced
+    within `silence_hours` again. Gates, quiet hours and the daily cap work as in `decide`; a
+    device with no known last sync cannot be judged silent and keeps its state.
+    """
+    _require_aware(now)
+    silent_for = timedelta(hours=silence_hours)
+    new_states: dict[str, EpisodeState] = {}
+    texts: list[Text] = []
+    for reading in readings:
+        if not _is_watched(reading, settings, now):
+            continue
+        state = states.get(reading.device_key, EpisodeState())
+        if reading.last_sync_at is not None:
+            quiet_since = now - reading.last_sync_at
+            if quiet_since < silent_for:
+                state = replace(state, silent_sent=False)
+            elif not state.silent_sent:
+                state = replace(state, silence=state.silence + 1, silent_sent=True)
+                body = SILENT.format(name=_device_name(reading), silence=_how_long(quiet_since))
+                texts.append(Text("silent", reading.device_key, state.silence, body))
+        new_states[reading.device_key] = state
+    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+
+
+def is_single_gsm7_segment(text: str) -> bool:
+    """Say whether a text goes out as one plain SMS, so a battery alert never costs two segments."""
+    return len(text) <= SMS_SEGMENT_LENGTH and all(char in GSM7_BASIC for char in text)
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+
+
+def _is_watched(reading: DeviceReading, settings: AlertSettings, now: datetime) -> bool:
+    if (reading.device_type or "").upper() == "SCALE" and not settings.include_scales:
+        return False
+    # Google Health may omit lastSyncTime: such a device is judged on its battery alone.
+    return reading.last_sync_at is None or now - reading.last_sync_at <= FORGOTTEN_AFTER
+
+
+def _known_level(reading: DeviceReading) -> int | None:
+    level = reading.battery_level
+    return level if level is not None and 0 <= level <= 100 else None
+
+
+def _battery(reading: DeviceReading, threshold_percent: int) -> Battery:
+    """Classify a reading; a known level decides "charged", the status only stands in without one.
+
+    So at threshold 20, status Medium with level 25 is neither low nor charged: it keeps the
+    episode as it is, until the level reaches 30 (or 100 when threshold + 10 is beyond it).
+    """
+    status = (reading.battery_status or "").strip().lower()
+    level = _known_level(reading)
+    if status == "empty" or level == 0:
+        return "empty"
+    if status == "low" or (level is not None and level <= threshold_percent):
+        return "low"
+    if level is not None:
+        charged = level >= min(threshold_percent + CHARGED_MARGIN, 100)
+    else:
+        charged = status in ("high", "medium")
+    return "charged" if charged else "neither"
+
+
+def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, TextKind | None]:
+    """Move one device's episode on; reaching Empty first sends only the Empty text."""
+    if battery in ("low", "empty") and not state.in_low:
+        kind: TextKind = "empty" if battery == "empty" else "low"
+        return replace(state, episode=state.episode + 1, in_low=True, empty_sent=kind == "empty"), kind
+    if battery == "empty" and not state.empty_sent:
+        return replace(state, empty_sent=True), "empty"
+    if battery == "charged" and state.in_low:
+        return replace(state, in_low=False, empty_sent=False), None
+    return state, None
+
+
+def _deliverable(
+    texts: list[Text],
+    states: dict[str, EpisodeState],
+    settings: AlertSettings,
+    now: datetime,
+    texts_sent_today: int,
+) -> AlertDecision:
+    if settings.paused or settings.opted_out or not settings.phone_verified or not settings.connected:
+        return AlertDecision((), states)
+    room = max(0, settings.daily_cap - texts_sent_today)
+    kept = sorted(texts, key=lambda text: URGENCY[text.kind])[:room]
+    send_after = _quiet_hours_end(settings, now)
+    held = tuple(replace(text, send_after=send_after) for text in kept)
+    return AlertDecision(held, states, dropped_for_cap=len(texts) - len(kept))
+
+
+def _quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
+    """Hold a text decided at night until the user's quiet hours end, in UTC for the outbox.
+
+    The window is read in the user's own time zone (an unknown zone counts as UTC) and may wrap
+    past midnight; the end is placed with zoneinfo, so a DST change during the night is honoured.
+    """
+    if settings.quiet_start is None or settings.quiet_end is None:
+        return None
+    start = settings.quiet_start.replace(tzinfo=None)
+    end = settings.quiet_end.replace(tzinfo=None)
+    if start == end:
+        return None
+    zone = _zone(settings.time_zone)
+    local = now.astimezone(zone)
+    clock = local.time()
+    quiet = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not quiet:
+        return None
+    end_day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    # A bad name raises one of three: unknown zone, malformed key, or a tzdata folder like "Europe".
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")
+
+
+def _device_name(reading: DeviceReading) -> str:
+    name = (reading.product_name or "").translate(TYPOGRAPHIC_TO_GSM7)
+    name = " ".join("".join(char for char in name if char in GSM7_BASIC).split())
+    if not name:
+        return FALLBACK_NAMES.get((reading.device_type or "").upper(), "device")
+    if len(name) > MAX_PRODUCT_NAME:  # cut at a word where there is one
+        name = name[: MAX_PRODUCT_NAME + 1].rsplit(" ", 1)[0][:MAX_PRODUCT_NAME]
+    return name
+
+
+def _battery_text(kind: TextKind, name: str, level: int | None) -> str:
+    if kind == "empty":
+        template = EMPTY_NO_LEVEL if level is None else EMPTY_AT_LEVEL
+    else:
+        template = LOW_NO_LEVEL if level is None else LOW_AT_LEVEL
+    return template.format(name=name, level=level)
+
+
+def _how_long(quiet_since: timedelta) -> str:
+    hours = int(quiet_since.total_seconds() // 3600)
+    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"

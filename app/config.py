@@ -1,0 +1,183 @@
+"""Settings read from the environment, with the PaaS URL fixes and safe development defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_DIR / "instance"
+
+# The sandbox identities are public placeholders that only the local emulator accepts.
+SANDBOX_DEFAULTS = {
+    "FITBIT_CLIENT_ID": "sandbox-fitbit-client",
+    "FITBIT_CLIENT_SECRET": "sandbox-fitbit-secret",
+    "FITBIT_VERIFICATION_CODE": "sandbox-verify-code",
+    "GOOGLE_CLIENT_ID": "sandbox-google-client",
+    "GOOGLE_CLIENT_SECRET": "sandbox-google-secret",
+    "GOOGLE_HEALTH_WEBHOOK_SECRET": "sandbox-google-webhook-secret",
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting the service cannot start without is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A read-only view of the variables, with the few parsing rules we need."""
+
+    values: Mapping[str, str]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name, "").strip()
+        return value or default
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.get(name)
+        if value is None:
+            return default
+        return value.lower() in {"1", "true", "yes", "on"}
+
+    def number(self, name: str, default: int) -> int:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def database_url(url: str) -> str:
+    """SQLAlchemy wants an explicit driver; PaaS add-ons hand out `postgres://` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def redis_options(url: str) -> dict[str, object]:
+    """Connection options for a Redis URL.
+
+    Heroku-style Redis add-ons serve `rediss://` with a self-signed certificate, so
+    certificate checks are off for TLS URLs unless the URL itself asks for them.
+    """
+    if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
+        return {"ssl_cert_reqs": None}
+    return {}
+
+
+def _kept_secret(name: str, make: Callable[[], str]) -> str:
+    """A development secret generated once and kept under instance/ so restarts keep sessions."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _is_production(env: Environment) -> bool:
+    # Heroku sets DYNO on every dyno; APP_ENV makes the choice explicit elsewhere.
+    return env.get("APP_ENV", "production" if env.get("DYNO") else "development") == "production"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Turn environment variables into Flask settings; in production, refuse to start without secrets."""
+    if environ is None:
+        load_dotenv(PROJECT_DIR / ".env", override=False)
+    env = Environment(os.environ if environ is None else environ)
+    production = _is_production(env)
+    has_platform = bool(env.get("FITBIT_CLIENT_ID") or env.get("GOOGLE_CLIENT_ID"))
+    sandbox = env.flag("SANDBOX", default=not has_platform)
+    sandbox_url = env.get("SANDBOX_URL", "http://127.0.0.1:5001").rstrip("/")
+
+    def setting(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+        if sandbox and name in SANDBOX_DEFAULTS:
+            default = SANDBOX_DEFAULTS[name]
+        if required and production and env.get(name) is None:
+            raise ConfigError(f"Missing required setting {name}: set it in the environment (see .env.example)")
+        return env.get(name, default)
+
+    def platform_url(name: str, real: str, sandbox_path: str) -> str:
+        return env.get(name, sandbox_url + sandbox_path if sandbox else real).rstrip("/")
+
+    secret_key = setting("SECRET_KEY", required=True) or _kept_secret("secret_key", lambda: secrets.token_hex(32))
+    token_keys = setting("TOKEN_ENCRYPTION_KEY", required=True) or _kept_secret(
+        "token_key", lambda: Fernet.generate_key().decode()
+    )
+    default_db = "sqlite:///" + str(INSTANCE_DIR / "battery.sqlite3")
+    if not env.get("DATABASE_URL"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    redis_url = setting("REDIS_URL", "redis://127.0.0.1:6379/0", required=True)
+
+    fitbit_id = setting("FITBIT_CLIENT_ID")
+    google_id = setting("GOOGLE_CLIENT_ID")
+    if production and not (fitbit_id or google_id):
+        raise ConfigError(
+            "Missing required setting GOOGLE_CLIENT_ID (or FITBIT_CLIENT_ID): no wearable platform is configured"
+        )
+    vonage_key = setting("VONAGE_API_KEY")
+    sms_backend = env.get("SMS_BACKEND", "vonage" if vonage_key else "outbox")
+    if sms_backend not in {"vonage", "outbox"}:
+        raise ConfigError(f"SMS_BACKEND must be 'vonage' or 'outbox', not {sms_backend!r}")
+
+    settings: dict[str, object] = {
+        "APP_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "TOKEN_ENCRYPTION_KEY": token_keys,
+        "SQLALCHEMY_DATABASE_URI": database_url(setting("DATABASE_URL", default_db, required=True)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "SANDBOX": sandbox,
+        "SANDBOX_URL": sandbox_url,
+        "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "FITBIT_CLIENT_ID": fitbit_id,
+        "FITBIT_CLIENT_SECRET": setting("FITBIT_CLIENT_SECRET", required=bool(fitbit_id)),
+        "FITBIT_VERIFICATION_CODE": setting("FITBIT_VERIFICATION_CODE", required=bool(fitbit_id)),
+        "FITBIT_SUBSCRIBER_ID": setting("FITBIT_SUBSCRIBER_ID"),
+        "FITBIT_API_URL": platform_url("FITBIT_API_URL", "https://api.fitbit.com", "/fitbit"),
+        "FITBIT_AUTHORIZE_URL": platform_url(
+            "FITBIT_AUTHORIZE_URL", "https://www.fitbit.com/oauth2/authorize", "/fitbit/oauth2/authorize"
+        ),
+        "GOOGLE_CLIENT_ID": google_id,
+        "GOOGLE_CLIENT_SECRET": setting("GOOGLE_CLIENT_SECRET", required=bool(google_id)),
+        "GOOGLE_HEALTH_WEBHOOK_SECRET": setting("GOOGLE_HEALTH_WEBHOOK_SECRET", required=bool(google_id)),
+        "GOOGLE_HEALTH_API_URL": platform_url(
+            "GOOGLE_HEALTH_API_URL", "https://health.googleapis.com", "/google"
+        ),
+        "GOOGLE_AUTHORIZE_URL": platform_url(
+            "GOOGLE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth", "/google/o/oauth2/v2/auth"
+        ),
+        "GOOGLE_TOKEN_URL": platform_url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token", "/google/token"),
+        "GOOGLE_REVOKE_URL": platform_url(
+            "GOOGLE_REVOKE_URL", "https://oauth2.googleapis.com/revoke", "/google/revoke"
+        ),
+        "SMS_BACKEND": sms_backend,
+        "SMS_OUTBOX_URL": env.get("SMS_OUTBOX_URL", sandbox_url + "/vonage/sms/json" if sandbox else None),
+        "VONAGE_API_KEY": vonage_key,
+        "VONAGE_API_SECRET": setting("VONAGE_API_SECRET", required=sms_backend == "vonage"),
+        "VONAGE_FROM": setting("VONAGE_FROM", "BatteryText", required=sms_backend == "vonage"),
+        "VONAGE_SIGNATURE_SECRET": setting("VONAGE_SIGNATURE_SECRET"),
+        "VONAGE_REST_HOST": env.get("VONAGE_REST_HOST", "rest.nexmo.com"),
+        "VONAGE_API_HOST": env.get("VONAGE_API_HOST", "api.nexmo.com"),
+        "VONAGE_TIMEOUT_SECONDS": env.number("VONAGE_TIMEOUT_SECONDS", 10),
+        "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "GB"),
+        "PLATFORM_TIMEOUT_SECONDS": env.number("PLATFORM_TIMEOUT_SECONDS", 10),
+        "SILENCE_HOURS": env.number("SILENCE_HOURS", 24),
+        "DAILY_TEXT_CAP": env.number("DAILY_TEXT_CAP", 5),
+        "WEBHOOK_MAX_BYTES": env.number("WEBHOOK_MAX_BYTES", 256 * 1024),
+    }
+    return settings

@@ -1,0 +1,232 @@
+"""The tables: users, their OAuth tokens, devices, battery readings, the SMS outbox and phone checks."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime, time, timezone
+from typing import Any
+
+from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db, token_cipher
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC: SQLite keeps no offsets, PostgreSQL does."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON document encrypted with the token keys: what lands on disk is Fernet ciphertext."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> str | None:
+        return None if value is None else token_cipher.encrypt(json.dumps(value))
+
+    def process_result_value(self, value: str | None, dialect) -> Any:
+        return None if value is None else json.loads(token_cipher.decrypt(value))
+
+
+class Platform(str, enum.Enum):
+    FITBIT = "fitbit"
+    GOOGLE = "google"
+
+
+class ConnectionState(str, enum.Enum):
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    PLATFORM_RETIRED = "platform_retired"
+    DISCONNECTED = "disconnected"
+
+
+class MessageStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK, so adding a value is a small migration everywhere.
+    return Enum(kind, name=name, native_enum=False, length=24, values_callable=lambda k: [m.value for m in k])
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    legacy_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    time_zone_from_platform: Mapped[bool] = mapped_column(Boolean, default=True)
+    granted_scopes: Mapped[str | None] = mapped_column(String(500))
+    connection_state: Mapped[ConnectionState] = mapped_column(
+        _enum(ConnectionState, "connection_state"), default=ConnectionState.CONNECTED
+    )
+    connection_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fitbit_subscription_id: Mapped[str | None] = mapped_column(String(50))
+
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_failure: Mapped[str | None] = mapped_column(String(200))
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    threshold_percent: Mapped[int] = mapped_column(Integer, default=20)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    include_scales: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    devices: Mapped[list[Device]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone is not None and self.phone_verified_at is not None
+
+
+class OAuth(OAuthConsumerMixin, db.Model):
+    """Flask-Dance's token row; it is deleted and re-inserted on every save, so it holds nothing else."""
+
+    __tablename__ = "oauth_tokens"
+
+    token = mapped_column(EncryptedJSON, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user: Mapped[User] = relationship()
+
+
+class Device(db.Model):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("user_id", "platform_device_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform_device_id: Mapped[str] = mapped_column(String(64))
+    device_type: Mapped[str] = mapped_column(String(16), default="TRACKER")
+    product_name: Mapped[str | None] = mapped_column(String(80))
+    battery_status: Mapped[str | None] = mapped_column(String(16))
+    battery_level: Mapped[int | None] = mapped_column(Integer)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The alert state (alerts.EpisodeState): one text per low episode, one more if it reaches
+    # Empty, one per silence; the numbers make each text's outbox key unique.
+    low_episode: Mapped[int] = mapped_column(Integer, default=0)
+    in_low: Mapped[bool] = mapped_column(Boolean, default=False)
+    empty_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    silence: Mapped[int] = mapped_column(Integer, default=0)
+    silent_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="devices")
+    readings: Mapped[list[BatteryReading]] = relationship(
+        back_populates="device", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class BatteryReading(db.Model):
+    __tablename__ = "battery_readings"
+    __table_args__ = (Index("ix_battery_readings_device_read_at", "device_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    battery_level: Mapped[int | None] = mapped_column(Integer)
+    battery_status: Mapped[str | None] = mapped_column(String(16))
+
+    device: Mapped[Device] = relationship(back_populates="readings")
+
+
+class OutgoingMessage(db.Model):
+    """The outbox: a row is written before a text is sent and moved along as Vonage reports back."""
+
+    __tablename__ = "outgoing_messages"
+    __table_args__ = (Index("ix_outgoing_messages_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    to: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(480))
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED, index=True
+    )
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PhoneVerification(db.Model):
+    """A code texted to a number; only its hash is kept."""
+
+    __tablename__ = "phone_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingPush(db.Model):
+    """A push we answered while Redis was down: kept here until a worker turns it into a sync."""
+
+    __tablename__ = "pending_pushes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict | list | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,108 @@
+"""Settings come from the environment; PaaS URLs work; production refuses to start without its secrets."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from redis import Redis
+
+from app.config import ConfigError, database_url, load_settings, redis_options
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "test-only-secret-key",
+    "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgres://someone:pw@db.example.invalid:5432/battery",
+    "REDIS_URL": "rediss://:pw@cache.example.invalid:6380",
+    "GOOGLE_CLIENT_ID": "test-google-client",
+    "GOOGLE_CLIENT_SECRET": "test-google-secret",
+    "GOOGLE_HEALTH_WEBHOOK_SECRET": "test-webhook-secret",
+}
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
+        ("postgresql://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+        ("postgresql+psycopg://u@host/db", "postgresql+psycopg://u@host/db"),
+        ("sqlite:///instance/x.sqlite3", "sqlite:///instance/x.sqlite3"),
+    ],
+)
+def test_a_paas_postgres_url_gets_the_psycopg_driver(given, expected):
+    assert database_url(given) == expected
+
+
+def test_a_production_configuration_with_paas_urls_loads():
+    settings = load_settings(PRODUCTION)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone:pw@db.example.invalid:5432/battery"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SANDBOX"] is False
+    assert settings["SMS_BACKEND"] == "outbox"
+
+
+def test_a_rediss_url_accepts_the_platforms_self_signed_certificate():
+    url = PRODUCTION["REDIS_URL"]
+    client = Redis.from_url(url, **redis_options(url))
+    connection = client.connection_pool.make_connection()
+    assert connection.cert_reqs == ssl.CERT_NONE
+    assert redis_options("redis://127.0.0.1:6379/0") == {}
+    assert redis_options("rediss://h:1/0?ssl_cert_reqs=required") == {}
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_a_required_setting_and_names_it(missing):
+    environ = {name: value for name, value in PRODUCTION.items() if name != missing}
+    with pytest.raises(ConfigError, match=rf"Missing required setting {missing}\b"):
+        load_settings(environ)
+
+
+def test_production_with_google_needs_its_webhook_secret():
+    environ = {name: value for name, value in PRODUCTION.items() if name != "GOOGLE_HEALTH_WEBHOOK_SECRET"}
+    with pytest.raises(ConfigError, match="GOOGLE_HEALTH_WEBHOOK_SECRET"):
+        load_settings(environ)
+
+
+def test_production_with_vonage_needs_the_whole_vonage_account():
+    with pytest.raises(ConfigError, match="VONAGE_API_SECRET"):
+        load_settings({**PRODUCTION, "VONAGE_API_KEY": "test-key"})
+
+
+def test_the_web_entry_point_fails_with_one_line_naming_the_missing_setting(tmp_path):
+    environ = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
+    environ["PATH"] = "/usr/bin:/bin"
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: Missing required setting SECRET_KEY: set it in the environment (see .env.example)"
+    ]
+
+
+def test_development_without_credentials_runs_the_sandbox_and_the_outbox():
+    settings = load_settings({"APP_ENV": "development", "SECRET_KEY": "k", "TOKEN_ENCRYPTION_KEY": "x"})
+    assert settings["SANDBOX"] is True
+    assert settings["SMS_BACKEND"] == "outbox"
+    assert settings["FITBIT_API_URL"] == "http://127.0.0.1:5001/fitbit"
+    assert settings["GOOGLE_TOKEN_URL"] == "http://127.0.0.1:5001/google/token"
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_real_credentials_turn_the_sandbox_off_and_use_the_real_platform_urls():
+    settings = load_settings({"SECRET_KEY": "k", "TOKEN_ENCRYPTION_KEY": "x", "FITBIT_CLIENT_ID": "id"})
+    assert settings["SANDBOX"] is False
+    assert settings["FITBIT_API_URL"] == "https://api.fitbit.com"
+    assert settings["GOOGLE_HEALTH_API_URL"] == "https://health.googleapis.com"
+
+
+def test_a_malformed_number_setting_is_named():
+    with pytest.raises(ConfigError, match="DAILY_TEXT_CAP"):
+        load_settings({**PRODUCTION, "DAILY_TEXT_CAP": "lots"})

@@ -1,0 +1,32 @@
+"""The worker entry point: `python worker.py` runs RQ jobs inside the app, with the scheduler on."""
+
+import sys
+
+from rq.worker import HerokuWorker
+
+from app import create_app
+from app.config import ConfigError
+from app.extensions import QUEUE_NAMES, db, queues
+
+
+class AppWorker(HerokuWorker):
+    """RQ's Heroku worker (a grace period on SIGTERM) whose work horses use their own DB connections."""
+
+    def main_work_horse(self, job, queue):
+        # The horse is forked: pooled connections inherited from the parent belong to the parent.
+        db.engine.dispose(close=False)
+        return super().main_work_horse(job, queue)
+
+
+def main(burst: bool = False) -> None:
+    try:
+        app = create_app()
+    except ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
+    with app.app_context():
+        worker = AppWorker([queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis)
+        worker.work(burst=burst, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main(burst="--burst" in sys.argv[1:])

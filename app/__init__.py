@@ -28,12 +28,13 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, login_manager, migrate, queues, token_cipher
+    from app.extensions import csrf, db, limiter, login_manager, migrate, queues, token_cipher
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     token_cipher.init_app(app)
     queues.init_app(app)
 

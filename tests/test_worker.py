@@ -7,7 +7,7 @@ from datetime import timedelta
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from app import tasks
+from app.tasks import maintenance
 from app.extensions import db, queues
 from app.models import BatteryReading, Device, Platform, User, utcnow
 from tests.conftest import wait_until
@@ -25,7 +25,7 @@ def test_a_real_worker_runs_a_queued_job_against_the_database(app, start_worker)
     db.session.commit()
 
     start_worker()
-    job = queues.queue("sweeps").enqueue(tasks.prune_battery_history)
+    job = queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
     wait_until(lambda: job.get_status(refresh=True) in {JobStatus.FINISHED, JobStatus.FAILED}, what="the job")
 
     assert job.get_status() == JobStatus.FINISHED

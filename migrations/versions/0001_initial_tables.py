@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:52:25.821013
+Create Date: 2026-11-23 15:55:02.379377
 
 """
 from alembic import op

@@ -1,4 +1,4 @@
-"""RQ jobs: ids in, orchestration only; each may raise and each is safe to run twice."""
+"""Housekeeping jobs: keep stored history bounded."""
 
 from __future__ import annotations
 

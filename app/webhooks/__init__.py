@@ -1,0 +1,1 @@
+"""Webhook receivers: each verifies the caller, hands the work to a job and answers at once."""

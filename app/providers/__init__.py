@@ -1,0 +1,41 @@
+"""The wearable platforms behind one small interface: the rest of the app never knows which it talks to."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from app.extensions import queues
+from app.providers.base import (
+    AccessRevoked,
+    DeviceStatus,
+    Identity,
+    MissingPermission,
+    PlatformError,
+    PlatformRetired,
+    PlatformUnavailable,
+    RateGate,
+    RateLimited,
+    TokenExpired,
+)
+from app.providers.client import PlatformClient
+from app.providers.fitbit import FitbitClient
+from app.providers.google import GoogleHealthClient
+
+CLIENTS: dict[str, type[PlatformClient]] = {"fitbit": FitbitClient, "google": GoogleHealthClient}
+
+
+def client_for(platform: str) -> PlatformClient:
+    """The client for a platform name ("fitbit" or "google"), configured from the current app."""
+    name = getattr(platform, "value", platform)
+    return CLIENTS[name](current_app.config, RateGate(queues.redis, name))
+
+
+def configured_platforms() -> list[str]:
+    """The platforms people can sign in with: those with a client id (both in the sandbox)."""
+    return [name for name in ("google", "fitbit") if current_app.config.get(f"{name.upper()}_CLIENT_ID")]
+
+
+__all__ = [
+    "AccessRevoked", "DeviceStatus", "Identity", "MissingPermission", "PlatformClient", "PlatformError",
+    "PlatformRetired", "PlatformUnavailable", "RateLimited", "TokenExpired", "client_for", "configured_platforms",
+]

@@ -1,0 +1,128 @@
+"""The HTTP side shared by both platforms: calls through the rate gate, token refresh and revocation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+from app.providers.base import (
+    AccessRevoked,
+    Identity,
+    DeviceStatus,
+    PlatformError,
+    PlatformRetired,
+    PlatformUnavailable,
+    RateGate,
+    RateLimited,
+    raise_for_transport,
+)
+
+
+class PlatformClient:
+    """One wearable platform as our workers see it; subclasses fill in the URLs and the wire formats."""
+
+    name: str
+    scopes: tuple[str, ...]
+    # Without this scope we cannot read batteries: sign-in asks the user to grant it.
+    device_scope: str
+    scope_labels: Mapping[str, str]
+    token_url: str
+    revoke_url: str
+
+    def __init__(self, config: Mapping[str, Any], gate: RateGate):
+        self.config = config
+        self.gate = gate
+        self.timeout = float(config.get("PLATFORM_TIMEOUT_SECONDS", 10))
+
+    # -- what the rest of the app asks -------------------------------------------------
+    def identify(self, session: requests.Session, token: Mapping[str, Any]) -> Identity:
+        raise NotImplementedError
+
+    def devices(self, session: requests.Session, platform_user_id: str, time_zone: str) -> list[DeviceStatus]:
+        raise NotImplementedError
+
+    def time_zone(self, session: requests.Session, platform_user_id: str) -> str | None:
+        raise NotImplementedError
+
+    def subscribe(self, session: requests.Session, platform_user_id: str, subscription_id: str) -> None:
+        """Ask for pushes about this user; platforms with a project-level subscriber need nothing."""
+
+    def unsubscribe(self, session: requests.Session, platform_user_id: str, subscription_id: str) -> None:
+        """Stop pushes about this user, where the platform has per-user subscriptions."""
+
+    def error_for(self, response: requests.Response) -> PlatformError:
+        raise NotImplementedError
+
+    def note_rate_headers(self, response: requests.Response, platform_user_id: str) -> None:
+        """Platforms that announce their remaining budget close the gate before it runs out."""
+
+    # -- shared mechanics --------------------------------------------------------------
+    @property
+    def client_auth(self) -> HTTPBasicAuth:
+        return HTTPBasicAuth(self.config[f"{self.name.upper()}_CLIENT_ID"], self.config[f"{self.name.upper()}_CLIENT_SECRET"])
+
+    def granted_scopes(self, token: Mapping[str, Any]) -> set[str]:
+        scope = token.get("scope") or ""
+        return set(scope.split() if isinstance(scope, str) else scope)
+
+    def missing_scopes(self, token: Mapping[str, Any]) -> list[str]:
+        granted = self.granted_scopes(token)
+        return [scope for scope in self.scopes if scope not in granted]
+
+    def call(
+        self, session: requests.Session, platform_user_id: str | None, method: str, url: str, **options: Any
+    ) -> requests.Response:
+        """Every data call: refuse while the user's budget is spent, then map the answer to our errors.
+
+        Only the sign-in identity call has no user id yet, and so no gate.
+        """
+        if platform_user_id is not None:
+            self.gate.check(platform_user_id)
+        response = raise_for_transport(lambda: session.request(method, url, timeout=self.timeout, **options))
+        if platform_user_id is not None:
+            self.note_rate_headers(response, platform_user_id)
+        if response.status_code >= 400:
+            error = self.error_for(response)
+            if isinstance(error, RateLimited) and platform_user_id is not None:
+                self.gate.close_for(platform_user_id, error.retry_after)
+            raise error
+        return response
+
+    def refresh(self, token: Mapping[str, Any]) -> dict[str, Any]:
+        """Trade the refresh token for a new access token (HTTP Basic client auth)."""
+        refresh_token = token.get("refresh_token")
+        if not refresh_token:
+            raise AccessRevoked("no refresh token stored")
+        response = raise_for_transport(
+            lambda: requests.post(
+                self.token_url,
+                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                auth=self.client_auth,
+                timeout=self.timeout,
+            )
+        )
+        if response.status_code == 410:
+            raise PlatformRetired("token endpoint answered 410 Gone")
+        if response.status_code >= 500 or response.status_code == 429:
+            raise PlatformUnavailable(f"token endpoint answered {response.status_code}")
+        if response.status_code >= 400:
+            raise AccessRevoked(f"refresh refused with {response.status_code}")
+        fresh = response.json()
+        # Google does not send a new refresh token on refresh: the old one stays valid.
+        fresh.setdefault("refresh_token", refresh_token)
+        fresh["expires_at"] = time.time() + float(fresh.get("expires_in", 3600))
+        return fresh
+
+    def revoke(self, token: Mapping[str, Any]) -> None:
+        """Withdraw our access at the platform; revoking the refresh token ends the whole grant."""
+        value = token.get("refresh_token") or token.get("access_token")
+        response = raise_for_transport(
+            lambda: requests.post(self.revoke_url, data={"token": value}, auth=self.client_auth, timeout=self.timeout)
+        )
+        if response.status_code == 410:
+            raise PlatformRetired("revoke endpoint answered 410 Gone")
+        if response.status_code >= 500:
+            raise PlatformUnavailable(f"revoke answered {response.status_code}")

@@ -1,0 +1,290 @@
+"""Vonage's webhooks: replies (STOP, START, BATTERY, anything else) and delivery receipts, signed or refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.outbox import queue_text
+from app.tasks.texts import deliver_text
+from app.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
+from tests.conftest import wait_until
+from tests.factories import make_device, make_user, run_text_jobs, texts_queue, vonage_signed
+
+LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
+SECRET = "vonage-signature-secret"
+MSISDN = "447700900123"
+
+
+@pytest.fixture(autouse=True)
+def texts_only_recorded(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_OUTBOX_URL", None)
+    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", None)
+
+
+def inbound(text: str, message_id: str = "INBOUND1", msisdn: str = MSISDN) -> dict[str, str]:
+    return {"msisdn": msisdn, "to": "BatteryText", "messageId": message_id, "text": text, "type": "text",
+            "keyword": text.split()[0].upper() if text.split() else "", "message-timestamp": "2026-06-22 08:00:00"}
+
+
+def reply_from_phone(client, text: str, message_id: str = "INBOUND1", how: str = "json"):
+    fields = inbound(text, message_id)
+    if how == "json":
+        return client.post("/webhooks/vonage/inbound", json=fields)
+    if how == "form":
+        return client.post("/webhooks/vonage/inbound", data=fields)
+    return client.get("/webhooks/vonage/inbound", query_string=fields)
+
+
+def texts(**where) -> list[OutgoingMessage]:
+    query = select(OutgoingMessage).order_by(OutgoingMessage.id)
+    for name, value in where.items():
+        query = query.where(getattr(OutgoingMessage, name) == value)
+    db.session.expire_all()
+    return list(db.session.scalars(query))
+
+
+def current(user_id: int) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+@pytest.mark.parametrize("how", ["json", "form", "get"])
+@pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "Unsubscribe", "cancel", "END", "quit!"])
+def test_stop_opts_out_at_once_before_the_job_runs(client, word, how):
+    user = make_user()
+
+    answer = reply_from_phone(client, word, how=how)
+
+    assert answer.status_code == 200
+    assert current(user.id).opted_out_at is not None
+    assert texts_queue().count == 1
+
+
+def test_after_stop_a_low_battery_text_sends_nothing_and_stop_is_confirmed_once(client):
+    user = make_user()
+    reply_from_phone(client, "STOP", "IN-1")
+    reply_from_phone(client, "stop", "IN-2")
+    run_text_jobs()
+
+    low = queue_text(current(user.id), "low", "low:after-stop", LOW)
+    run_text_jobs()
+
+    assert texts(kind="opt_out")[0].body == OPTED_OUT
+    assert [(text.kind, text.status) for text in texts()] == [
+        ("opt_out", MessageStatus.SUBMITTED),
+        ("low", MessageStatus.SKIPPED),
+    ]
+    assert texts(id=low.id)[0].provider_message_id is None
+
+
+def test_start_turns_texts_back_on(client):
+    user = make_user(opted_out_at=utcnow())
+
+    assert reply_from_phone(client, "Start", "IN-START").status_code == 200
+    run_text_jobs()
+    low = queue_text(current(user.id), "low", "low:after-start", LOW)
+    deliver_text(low.id)
+
+    assert current(user.id).opted_out_at is None
+    assert texts(kind="reply")[0].body == OPTED_IN
+    assert texts(id=low.id)[0].status == MessageStatus.SUBMITTED
+
+
+def test_start_from_someone_already_getting_texts_says_so(client):
+    make_user()
+    reply_from_phone(client, "YES")
+    run_text_jobs()
+    assert texts(kind="reply")[0].body == ALREADY_IN
+
+
+def test_a_replayed_start_does_not_undo_a_later_stop(client):
+    user = make_user()
+    reply_from_phone(client, "START", "IN-A")
+    reply_from_phone(client, "STOP", "IN-B")
+    reply_from_phone(client, "START", "IN-A")  # the same inbound message again
+    run_text_jobs()
+
+    assert current(user.id).opted_out_at is not None
+
+
+def test_battery_replies_with_current_levels(client):
+    user = make_user()
+    make_device(user, "Charge 6", battery_level=42)
+    make_device(user, "Inspire 3", battery_level=None, battery_status="Medium")
+
+    reply_from_phone(client, "battery")
+    run_text_jobs()
+
+    (reply,) = texts(kind="reply")
+    assert reply.body == "Battery now: Charge 6 42%, Inspire 3 medium."
+    assert reply.status == MessageStatus.SUBMITTED
+
+
+def test_batt_is_battery_too_and_a_repeated_webhook_answers_once(client):
+    make_user()
+    reply_from_phone(client, "BATT", "IN-SAME")
+    reply_from_phone(client, "BATT", "IN-SAME")
+    run_text_jobs()
+
+    assert len(texts(kind="reply")) == 1
+
+
+@pytest.mark.parametrize("text", ["hello?", "What is this", ""])
+def test_anything_else_gets_one_line_of_help(client, text):
+    make_user()
+    reply_from_phone(client, text)
+    run_text_jobs()
+
+    (reply,) = texts(kind="reply")
+    assert reply.body == HELP
+    assert "\n" not in HELP and len(HELP) <= 160
+
+
+def test_a_reply_from_an_unknown_number_changes_nothing(client):
+    user = make_user()
+    answer = client.post("/webhooks/vonage/inbound", json=inbound("STOP", msisdn="15550009999"))
+    run_text_jobs()
+
+    assert answer.status_code == 200
+    assert current(user.id).opted_out_at is None
+    assert texts() == []
+
+
+def test_an_inbound_request_without_sender_is_refused(client):
+    assert client.post("/webhooks/vonage/inbound", json={"text": "STOP"}).status_code == 400
+    assert texts_queue().count == 0
+
+
+def sent_text(user: User, provider_message_id: str = "0A00000012345678") -> OutgoingMessage:
+    message = queue_text(user, "low", "low:receipt", LOW)
+    texts_queue().empty()
+    deliver_text(message.id)
+    message = texts(id=message.id)[0]
+    message.provider_message_id = provider_message_id
+    db.session.commit()
+    return message
+
+
+def receipt(message: OutgoingMessage, status: str, err_code: str = "0", **extra) -> dict[str, str]:
+    return {"msisdn": message.to.lstrip("+"), "to": "BatteryText", "network-code": "23410",
+            "messageId": message.provider_message_id, "price": "0.0333", "status": status, "scts": "2606220800",
+            "err-code": err_code, "client-ref": message.idempotency_key,
+            "message-timestamp": "2026-06-22 08:00:05", **extra}
+
+
+@pytest.mark.parametrize("how", ["json", "form", "get"])
+def test_a_delivery_receipt_moves_the_row_to_delivered(client, how):
+    message = sent_text(make_user())
+    fields = receipt(message, "delivered")
+
+    if how == "json":
+        answer = client.post("/webhooks/vonage/status", json=fields)
+    elif how == "form":
+        answer = client.post("/webhooks/vonage/status", data=fields)
+    else:
+        answer = client.get("/webhooks/vonage/status", query_string=fields)
+    run_text_jobs()
+
+    assert answer.status_code == 200
+    (row,) = texts(id=message.id)
+    assert row.status == MessageStatus.DELIVERED
+    assert row.delivered_at is not None
+
+
+def test_a_failed_receipt_fails_the_row_and_flags_the_phone(client):
+    user = make_user()
+    message = sent_text(user)
+
+    client.post("/webhooks/vonage/status", json=receipt(message, "failed", err_code="4"))
+    run_text_jobs()
+
+    (row,) = texts(id=message.id)
+    assert row.status == MessageStatus.FAILED
+    assert row.error == "receipt: failed (err-code 4)"
+    assert current(user.id).phone_failed_at is not None
+
+
+def test_a_late_receipt_does_not_undo_a_final_one(client):
+    message = sent_text(make_user())
+    client.post("/webhooks/vonage/status", json=receipt(message, "delivered"))
+    client.post("/webhooks/vonage/status", json=receipt(message, "buffered"))
+    run_text_jobs()
+
+    assert texts(id=message.id)[0].status == MessageStatus.DELIVERED
+
+
+def test_signed_requests_are_accepted_when_a_secret_is_set(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
+    user = make_user()
+
+    answer = client.post("/webhooks/vonage/inbound", json=vonage_signed(inbound("STOP"), SECRET))
+
+    assert answer.status_code == 200
+    assert current(user.id).opted_out_at is not None
+
+
+@pytest.mark.parametrize("forgery", ["unsigned", "wrong secret", "altered text"])
+def test_a_badly_signed_inbound_request_is_refused_and_changes_nothing(app, client, monkeypatch, forgery):
+    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
+    user = make_user()
+    fields = {
+        "unsigned": inbound("STOP"),
+        "wrong secret": vonage_signed(inbound("STOP"), "not-the-secret"),
+        "altered text": {**vonage_signed(inbound("BATTERY"), SECRET), "text": "STOP"},
+    }[forgery]
+
+    answer = client.post("/webhooks/vonage/inbound", json=fields)
+
+    assert answer.status_code == 401
+    assert current(user.id).opted_out_at is None
+    assert texts_queue().count == 0
+    assert texts() == []
+
+
+def test_a_badly_signed_receipt_is_refused(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
+    message = sent_text(make_user())
+
+    answer = client.post("/webhooks/vonage/status", json=vonage_signed(receipt(message, "failed"), "not-the-secret"))
+
+    assert answer.status_code == 401
+    assert texts_queue().count == 0
+    assert texts(id=message.id)[0].status == MessageStatus.SUBMITTED
+
+
+def test_an_oversized_webhook_body_is_refused(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_BYTES", 1024)
+    user = make_user()
+    body = json.dumps({**inbound("STOP"), "padding": "x" * 2048})
+
+    answer = client.post("/webhooks/vonage/inbound", data=body, content_type="application/json")
+
+    assert answer.status_code == 413
+    assert current(user.id).opted_out_at is None
+
+
+def test_the_webhooks_need_no_csrf_token(app, client):
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    make_user()
+    assert client.post("/webhooks/vonage/inbound", data=inbound("BATTERY")).status_code == 200
+
+
+def test_stop_typed_on_the_emulated_phone_opts_out_and_is_confirmed_on_the_phone(app, emulator, start_worker):
+    """End to end over HTTP: the emulator posts STOP to our live webhook; a real worker sends the confirmation."""
+    user = make_user(phone="+447700900789")
+    start_worker()
+
+    outcome = emulator.control("POST", "/phone/reply", **{"from": "447700900789", "text": "STOP"})
+
+    assert outcome["status"] == 200
+    assert current(user.id).opted_out_at is not None
+    confirmation = wait_until(
+        lambda: [text for text in emulator.texts_to("+447700900789") if text["text"] == OPTED_OUT],
+        what="the opt-out confirmation on the phone",
+    )
+    assert len(confirmation) == 1

@@ -24,6 +24,9 @@ def main(burst: bool = False) -> None:
     except ConfigError as error:
         sys.exit(f"Configuration error: {error}")
     with app.app_context():
+        from app.tasks.sweeps import schedule_sweeps
+
+        schedule_sweeps()
         worker = AppWorker([queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis)
         worker.work(burst=burst, with_scheduler=True)
 

@@ -6,6 +6,7 @@ import logging
 from typing import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
 
@@ -16,6 +17,10 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
     configure_logging(app)
+    if app.config["APP_ENV"] == "production":
+        # Behind the platform's router: the client address and scheme come from its X-Forwarded-* headers,
+        # and the per-address rate limits need the real client address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     register_extensions(app)
     register_blueprints(app)
     return app
@@ -25,6 +30,9 @@ def configure_logging(app: Flask) -> None:
     # One line per event on stdout: the platform's log router collects it.
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # These libraries log tokens, codes and client secrets at DEBUG: never let them.
+    for chatty in ("flask_dance", "requests_oauthlib", "oauthlib", "urllib3", "werkzeug"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -40,8 +48,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import auth, health, views
+    from app import auth, health, phone, views
+    from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(platforms.blueprint)
     app.register_blueprint(auth.blueprint)
+    auth.register_platforms(app)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(phone.blueprint)
+    app.register_blueprint(vonage.blueprint)

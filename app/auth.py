@@ -1,15 +1,149 @@
-"""Sign-in: who the current user is."""
+"""Sign-in through Flask-Dance for each configured platform, sign-out and account deletion."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+import os
 
-from app.extensions import db, login_manager
-from app.models import User
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_dance.consumer import OAuth2ConsumerBlueprint, oauth_authorized, oauth_error
+from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
+from flask_dance.contrib.fitbit import make_fitbit_blueprint
+from flask_dance.contrib.google import make_google_blueprint
+from flask_login import current_user, login_required, logout_user, login_user
+from oauthlib.oauth2 import OAuth2Error
+from requests import RequestException
+
+from app import accounts
+from app.extensions import db, limiter, login_manager, queues
+from app.models import OAuth, User
+from app.providers import PlatformError, client_for, configured_platforms
+from app.tasks import accounts as account_jobs
+from app.tokens import session_for
 
 blueprint = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+PLATFORM_NAMES = {"fitbit": "Fitbit", "google": "Google"}
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_platforms(app: Flask) -> None:
+    """One Flask-Dance blueprint per configured platform, every URL taken from our settings."""
+    # oauthlib refuses plain http unless told; only the local emulator speaks it.
+    if app.config["SANDBOX"] or app.config["APP_ENV"] != "production":
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    # A partial grant reaches our handler, which explains what is missing, instead of a 500.
+    os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    with app.app_context():
+        platforms = configured_platforms()
+    for platform in platforms:
+        app.register_blueprint(_make_blueprint(app, platform), url_prefix="/login")
+
+
+def _make_blueprint(app: Flask, platform: str) -> OAuth2ConsumerBlueprint:
+    config = app.config
+    storage = SQLAlchemyStorage(OAuth, db.session, user=current_user, user_required=False)
+    if platform == "fitbit":
+        bp = make_fitbit_blueprint(
+            config["FITBIT_CLIENT_ID"], config["FITBIT_CLIENT_SECRET"],
+            scope=["settings", "profile", "activity"], storage=storage,
+        )
+        bp.use_pkce = True
+        bp.authorization_url = config["FITBIT_AUTHORIZE_URL"]
+        bp.token_url = bp.auto_refresh_url = config["FITBIT_API_URL"] + "/oauth2/token"
+        bp.base_url = config["FITBIT_API_URL"] + "/"
+    else:
+        from app.providers.google import GoogleHealthClient
+
+        bp = make_google_blueprint(
+            config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
+            scope=list(GoogleHealthClient.scopes), offline=True, reprompt_consent=True, storage=storage,
+        )
+        bp.authorization_url = config["GOOGLE_AUTHORIZE_URL"]
+        bp.token_url = bp.auto_refresh_url = config["GOOGLE_TOKEN_URL"]
+        bp.base_url = config["GOOGLE_HEALTH_API_URL"] + "/"
+    oauth_authorized.connect(signed_in, sender=bp)
+    oauth_error.connect(consent_refused, sender=bp)
+    bp.register_error_handler(OAuth2Error, sign_in_failed)
+    bp.register_error_handler(RequestException, sign_in_failed)
+    bp.register_error_handler(ValueError, sign_in_failed)
+    limiter.limit("20 per minute")(bp)
+    return bp
+
+
+def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
+    """The platform approved: link the account, store the token, log in, go to the next step."""
+    name = PLATFORM_NAMES[blueprint.name]
+    if not token:
+        flash(f"{name} did not let us connect. Please try again.", "error")
+        return redirect(url_for("views.landing"))
+    client = client_for(blueprint.name)
+    missing = client.missing_scopes(token)
+    if client.device_scope in missing:
+        return redirect(url_for("auth.missing_permission", platform=blueprint.name))
+    try:
+        identity = client.identify(session_for(client, token), token)
+    except PlatformError as error:
+        log.warning("sign-in with %s failed reading identity: %s", blueprint.name, type(error).__name__)
+        flash(f"{name} did not tell us who you are. Please try again in a minute.", "error")
+        return redirect(url_for("views.landing"))
+    was_signed_in = current_user if current_user.is_authenticated else None
+    user = accounts.connect_account(blueprint.name, identity, dict(token), was_signed_in)
+    login_user(user, remember=True)
+    account_jobs.after_sign_in(user)
+    if missing:
+        labels = ", ".join(client.scope_labels.get(scope, scope) for scope in missing)
+        flash(f"Connected. Without the {labels} permission some things will not work; you can grant it by connecting again.", "warning")
+    return redirect(url_for("views.next_step"))
+
+
+def consent_refused(blueprint, error=None, error_description=None, error_uri=None, **_):
+    flash(f"You chose not to connect {PLATFORM_NAMES[blueprint.name]}. Nothing was stored.", "info")
+    return redirect(url_for("views.landing"))
+
+
+def sign_in_failed(error: Exception):
+    log.warning("sign-in failed: %s", type(error).__name__)
+    flash("We could not finish connecting your account. Please try again.", "error")
+    return redirect(url_for("views.landing"))
+
+
+@blueprint.get("/login/<platform>/missing-permission")
+def missing_permission(platform: str):
+    if platform not in PLATFORM_NAMES:
+        return redirect(url_for("views.landing"))
+    client = client_for(platform)
+    return render_template(
+        "missing_permission.html", platform=platform, platform_name=PLATFORM_NAMES[platform],
+        permission=client.scope_labels[client.device_scope],
+    ), 403
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out. Alerts keep coming to your phone.", "info")
+    return redirect(url_for("views.landing"))
+
+
+@blueprint.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
+    if request.method == "GET":
+        return render_template("delete_account.html")
+    if request.form.get("confirm") != "delete":
+        flash("Type delete to confirm.", "error")
+        return render_template("delete_account.html"), 400
+    user = db.session.get(User, current_user.id)
+    account_jobs.before_delete(user)
+    logout_user()
+    accounts.forget_user(user)
+    flash("Your account and everything we stored about it are deleted.", "info")
+    return redirect(url_for("views.landing"))

@@ -182,5 +182,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SILENCE_HOURS": env.number("SILENCE_HOURS", 24),
         "DAILY_TEXT_CAP": env.number("DAILY_TEXT_CAP", 5),
         "WEBHOOK_MAX_BYTES": env.number("WEBHOOK_MAX_BYTES", 256 * 1024),
+        "SYNC_LOCK_SECONDS": env.number("SYNC_LOCK_SECONDS", 120),
+        "SYNC_DEBOUNCE_SECONDS": env.number("SYNC_DEBOUNCE_SECONDS", 2),
+        "SWEEP_EVERY_SECONDS": env.number("SWEEP_EVERY_SECONDS", 60),
     }
     return settings

@@ -10,7 +10,6 @@ from typing import Any
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON,
     Boolean,
     DateTime,
     Enum,
@@ -105,7 +104,7 @@ class User(UserMixin, db.Model):
     connection_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fitbit_subscription_id: Mapped[str | None] = mapped_column(String(50))
 
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phone_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phone_failure: Mapped[str | None] = mapped_column(String(200))
@@ -228,5 +227,4 @@ class PendingPush(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     platform_user_id: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict | list | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
+import requests
 from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from rq import Worker
@@ -17,6 +20,7 @@ from sqlalchemy import MetaData, text
 
 from app import create_app
 from app.extensions import db, queues
+from sandbox.server import LiveEmulator, LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +33,22 @@ def required_setting(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def test_env() -> dict[str, str]:
+def live_emulator():
+    """The platform emulator (Fitbit, Google Health, Vonage, the phone) over real HTTP."""
+    with LiveEmulator({}) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def test_env(live_emulator) -> dict[str, str]:
     """The environment the app, and every worker process a test starts, runs with."""
     return {
         **os.environ,
+        "SANDBOX_URL": live_emulator.url,
+        # Short enough that a test sees a killed worker's sync recovered, long enough for a real sync.
+        "SYNC_LOCK_SECONDS": "5",
+        "SWEEP_EVERY_SECONDS": "2",
+        "SYNC_DEBOUNCE_SECONDS": "1",
         "APP_ENV": "test",
         "DATABASE_URL": required_setting("TEST_DATABASE_URL"),
         "REDIS_URL": required_setting("REDIS_URL"),
@@ -59,7 +75,9 @@ def _app(test_env):
     with app.app_context():
         drop_everything(db.engine)
         upgrade(directory=str(ROOT / "migrations"))
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -88,6 +106,55 @@ def make_app(test_env):
     for app in made:
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_app(_app, live_emulator):
+    """Our app over real HTTP, with the emulator pushing to its webhooks."""
+    with LiveServer(_app) as server:
+        requests.post(live_emulator.url + "/_control/settings", json={
+            "FITBIT_SUBSCRIBER_URL": server.url + "/webhooks/fitbit",
+            "GOOGLE_SUBSCRIBER_URL": server.url + "/webhooks/google-health",
+            "VONAGE_INBOUND_URL": server.url + "/webhooks/vonage/inbound",
+            "VONAGE_STATUS_URL": server.url + "/webhooks/vonage/status",
+        }, timeout=5).raise_for_status()
+        yield server
+
+
+class Emulator:
+    """The emulator's control API, in the product's words."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def control(self, method: str, path: str, **json_body):
+        response = requests.request(method, f"{self.url}/_control{path}", json=json_body or None, timeout=30)
+        assert response.status_code < 400, response.text
+        return response.json() if response.content else None
+
+    def person(self, **fields) -> dict:
+        return self.control("POST", "/people", **fields)
+
+    def set_device(self, person_id: str, device_id: str, **fields) -> dict:
+        return self.control("PATCH", f"/people/{person_id}/devices/{device_id}", **fields)
+
+    def sync(self, person_id: str, **options) -> dict:
+        return self.control("POST", f"/people/{person_id}/sync", **options)
+
+    def requests_made(self, **filters) -> list[dict]:
+        query = "&".join(f"{key}={value}" for key, value in filters.items())
+        return self.control("GET", f"/requests?{query}")["requests"]
+
+    def texts_to(self, phone: str) -> list[dict]:
+        return self.control("GET", f"/phone/messages?to={phone}")["messages"]
+
+
+@pytest.fixture
+def emulator(app, live_emulator, live_app) -> Emulator:
+    """A fresh emulated world for each test."""
+    world = Emulator(live_emulator.url)
+    world.control("POST", "/reset")
+    return world
 
 
 @pytest.fixture
@@ -145,11 +212,34 @@ def start_worker(app, test_env):
     """Start real worker processes on demand; all are stopped at the end of the test."""
     started: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(test_env).start()
+    def start(**settings: str) -> WorkerProcess:
+        worker = WorkerProcess({**test_env, **settings}).start()
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def sign_in(live_app):
+    """Walk the OAuth dance through the emulator's consent screen, as a browser would."""
+
+    def walk(platform: str, person_id: str, scopes: list[str] | None = None, decision: str = "approve",
+             session: requests.Session | None = None):
+        browser = session or requests.Session()
+        start = browser.get(f"{live_app.url}/login/{platform}", allow_redirects=False, timeout=10)
+        assert start.status_code == 302, start.text
+        consent_url = start.headers["Location"]
+        requested = parse_qs(urlparse(consent_url).query)["scope"][0].split()
+        answer = browser.post(
+            consent_url,
+            data={"decision": decision, "person": person_id, "scope": requested if scopes is None else scopes},
+            allow_redirects=False, timeout=10,
+        )
+        assert answer.status_code == 302, answer.text
+        back = browser.get(answer.headers["Location"], allow_redirects=False, timeout=30)
+        return browser, back
+
+    return walk

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:55:02.379377
+Create Date: 2026-11-23 15:59:13.809117
 
 """
 from alembic import op
@@ -22,7 +22,6 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('platform_user_id', sa.String(length=64), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_pushes'))
     )
@@ -57,6 +56,7 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_last_synced_at'), ['last_synced_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_legacy_user_id'), ['legacy_user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_users_phone'), ['phone'], unique=False)
 
     op.create_table('devices',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -173,6 +173,7 @@ def downgrade():
 
     op.drop_table('devices')
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_phone'))
         batch_op.drop_index(batch_op.f('ix_users_legacy_user_id'))
         batch_op.drop_index(batch_op.f('ix_users_last_synced_at'))
 

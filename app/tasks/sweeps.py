@@ -1,0 +1,133 @@
+"""Scheduled work: what pushes cannot catch (a dead tracker cannot push) and what a crash left behind."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from app import alerts, outbox
+from app.extensions import db, queues
+from app.models import ConnectionState, Device, PendingPush, User, utcnow
+from app.tasks import maintenance, texts
+from app.tasks.sync import (
+    DIRTY,
+    _queued_key,
+    _running_key,
+    alert_settings,
+    apply_states,
+    queue_decided_texts,
+    reading_of,
+    request_sync,
+    state_of,
+)
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 60
+BACKSTOP_HOURS = 24
+# Spread backstop syncs over ten minutes so they never arrive as one burst at the platforms.
+BACKSTOP_SPREAD_SECONDS = 600
+BACKSTOP_BATCH = 500
+
+
+def schedule_sweeps(now: datetime | None = None) -> None:
+    """Queue the next sweep at the next whole interval; the job id makes it one sweep whoever schedules it."""
+    now = now or utcnow()
+    interval = int(current_app.config.get("SWEEP_EVERY_SECONDS", SWEEP_EVERY_SECONDS))
+    slot = (int(now.timestamp()) // interval + 1) * interval
+    queues.queue("sweeps").enqueue_at(
+        datetime.fromtimestamp(slot, timezone.utc), run_sweeps, job_id=f"sweep-{slot}", result_ttl=interval * 5
+    )
+
+
+def run_sweeps() -> dict[str, int]:
+    """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs and stalled texts,
+    text about silent devices."""
+    try:
+        return {
+            "pending_pushes": drain_pending_pushes(),
+            "recovered_syncs": recover_interrupted_syncs(),
+            "silent_texts": text_silent_devices(),
+            "stalled_texts": texts.resume_stalled_texts(),
+            "backstop_syncs": backstop_syncs(),
+        }
+    finally:
+        schedule_sweeps()
+
+
+def drain_pending_pushes() -> int:
+    pushes = db.session.scalars(select(PendingPush).order_by(PendingPush.id).limit(5000)).all()
+    for push in pushes:
+        request_sync(push.platform, push.platform_user_id)
+    if pushes:
+        db.session.execute(delete(PendingPush).where(PendingPush.id.in_([push.id for push in pushes])))
+        db.session.commit()
+    return len(pushes)
+
+
+def recover_interrupted_syncs() -> int:
+    """A user still marked dirty with no sync queued and none running lost theirs to a dead worker."""
+    redis = queues.redis
+    recovered = 0
+    for raw in redis.hkeys(DIRTY):
+        member = raw.decode()
+        if redis.exists(_queued_key(member)) or redis.exists(_running_key(member)):
+            continue
+        platform, platform_user_id = member.split(":", 1)
+        # request_sync bumps the mark; the re-run clears it when it finishes.
+        if request_sync(platform, platform_user_id):
+            recovered += 1
+    return recovered
+
+
+def text_silent_devices(now: datetime | None = None) -> int:
+    """A tracker that has not synced for SILENCE_HOURS may have died: one text per silence."""
+    now = now or utcnow()
+    hours = int(current_app.config.get("SILENCE_HOURS", 24))
+    cutoff = now - timedelta(hours=hours)
+    user_ids = db.session.scalars(
+        select(Device.user_id).where(Device.last_sync_at < cutoff, Device.silent_sent.is_(False)).distinct()
+    ).all()
+    sent = 0
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        if user is None or user.connection_state is not ConnectionState.CONNECTED:
+            continue
+        devices = list(user.devices)
+        decision = alerts.decide_silence(
+            [reading_of(device) for device in devices],
+            {str(device.id): state_of(device) for device in devices},
+            alert_settings(user), now, outbox.texts_sent_today(user, now), silence_hours=hours,
+        )
+        queue_decided_texts(user, decision)
+        apply_states(devices, decision)
+        db.session.commit()
+        sent += len(decision.texts)
+    return sent
+
+
+def backstop_syncs(now: datetime | None = None) -> int:
+    """Users we have not heard from in a day get one sync, in case their pushes went missing."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=BACKSTOP_HOURS)
+    users = db.session.execute(
+        select(User.id, User.platform, User.platform_user_id)
+        .where(User.connection_state == ConnectionState.CONNECTED, User.last_synced_at < cutoff)
+        .limit(BACKSTOP_BATCH)
+    ).all()
+    scheduled = 0
+    for user_id, platform, platform_user_id in users:
+        # At most one backstop per user per day, whatever the sync then finds.
+        if not queues.redis.set(f"backstop:{user_id}", 1, nx=True, ex=BACKSTOP_HOURS * 3600):
+            continue
+        scheduled += 1
+        queues.queue("default").enqueue_in(
+            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)), request_sync, platform.value, platform_user_id
+        )
+    if now.minute == 0:
+        queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
+    return scheduled

@@ -1,0 +1,127 @@
+"""Fitbit and Google Health push receivers: check who is calling, queue a sync, answer 204 at once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any, Iterable
+
+from flask import Blueprint, abort, current_app, request
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import csrf, db
+from app.models import PendingPush
+from app.tasks.sync import request_sync
+
+blueprint = Blueprint("platform_webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(blueprint)
+log = logging.getLogger(__name__)
+
+NO_CONTENT = ("", 204)
+
+
+def fitbit_signature(body: bytes, client_secret: str) -> str:
+    """Fitbit signs the raw body with HMAC-SHA1, key client_secret + "&", standard base64."""
+    digest = hmac.new((client_secret + "&").encode(), body, hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def raw_body() -> bytes:
+    """The body as sent, refused with 413 past the configured size before it is read whole."""
+    limit = int(current_app.config["WEBHOOK_MAX_BYTES"])
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        abort(413)
+    return body
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        abort(400)
+
+
+@blueprint.get("/fitbit")
+def fitbit_verification():
+    """Fitbit checks a new subscriber with ?verify=<our code> (answer 204) and a wrong code (answer 404)."""
+    expected = current_app.config.get("FITBIT_VERIFICATION_CODE") or ""
+    given = request.args.get("verify", "")
+    if expected and given and hmac.compare_digest(given.encode(), expected.encode()):
+        return NO_CONTENT
+    abort(404)
+
+
+@blueprint.post("/fitbit")
+def fitbit_push():
+    body = raw_body()
+    secret = current_app.config.get("FITBIT_CLIENT_SECRET")
+    signature = request.headers.get("X-Fitbit-Signature", "")
+    # Fitbit's advice: answer a bad signature with 404 and log it, nothing more.
+    if not secret or not signature or not hmac.compare_digest(signature.encode(), fitbit_signature(body, secret).encode()):
+        log.warning("fitbit push refused: bad or missing signature")
+        abort(404)
+    notifications = parse_json(body)
+    if isinstance(notifications, dict):
+        notifications = [notifications]
+    if not isinstance(notifications, list) or not all(isinstance(item, dict) for item in notifications):
+        abort(400)
+    owners = []
+    for item in notifications:
+        owner = item.get("ownerId")
+        if not isinstance(owner, str) or not owner or len(owner) > 64:
+            abort(400)
+        # A revocation is followed by refused tokens; the sync that follows records it.
+        owners.append(owner)
+    return accept("fitbit", owners, notifications)
+
+
+@blueprint.post("/google-health")
+def google_health_push():
+    body = raw_body()
+    secret = current_app.config.get("GOOGLE_HEALTH_WEBHOOK_SECRET") or ""
+    given = request.headers.get("Authorization", "")
+    # Google Health sends our secret verbatim in Authorization; the verification probe without it gets 401.
+    if not secret or not given or not hmac.compare_digest(given.encode(), secret.encode()):
+        abort(401)
+    payload = parse_json(body)
+    if isinstance(payload, dict) and payload.get("type") == "verification":
+        return "", 201
+    items = payload if isinstance(payload, list) else [payload]
+    owners = []
+    for item in items:
+        data = item.get("data") if isinstance(item, dict) else None
+        if not isinstance(data, dict):
+            abort(400)
+        owner = data.get("healthUserId")
+        if not isinstance(owner, str) or not owner or len(owner) > 64:
+            abort(400)
+        if data.get("operation", "UPSERT") not in {"UPSERT", "DELETE"}:
+            abort(400)
+        owners.append(owner)
+    return accept("google", owners, items)
+
+
+def accept(platform: str, owners: Iterable[str], payload: Any):
+    """Queue one coalesced sync per user; if Redis is down, keep the push in the database instead."""
+    owners = list(dict.fromkeys(owners))
+    try:
+        for owner in owners:
+            request_sync(platform, owner)
+        return NO_CONTENT
+    except RedisError as error:
+        log.warning("redis unavailable (%s): keeping %d %s pushes in the database", type(error).__name__, len(owners), platform)
+    try:
+        db.session.add_all(PendingPush(platform=platform, platform_user_id=owner) for owner in owners)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.error("neither redis nor the database took a %s push: asking the platform to retry", platform)
+        abort(503)
+    return NO_CONTENT

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 PLATFORM_NAMES = {"fitbit": "Fitbit", "google": "Google"}
 
 
+login_manager.login_view = "views.landing"
+login_manager.login_message = "Please connect your account first."
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None

@@ -69,14 +69,12 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: floa
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
-    """Ask every child to stop, give it a grace period, then make sure."""
-    for process in processes:
+    """Stop the children last-started first (the worker before Redis), each with a grace period."""
+    for process in reversed(processes):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in processes:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -120,6 +118,8 @@ def run() -> int:
     port = env.setdefault("PORT", "5000")
     sandbox_port = env.setdefault("SANDBOX_PORT", "5001")
     with children() as processes:
+        # Ctrl-C and a platform's SIGTERM both end in stop(); SIGINT may arrive ignored from a parent.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = embedded_redis(processes, env)

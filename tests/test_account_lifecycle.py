@@ -34,6 +34,18 @@ def test_withdrawn_consent_marks_the_account_and_sends_exactly_one_text(emulator
     assert len(texts(user, "reconnect")) == 1
 
 
+def test_a_fitbit_user_revoked_access_push_stops_alerts_with_one_text(emulator, sign_in, start_worker):
+    start_worker()
+    person, user, _ = signed_up_user(emulator, sign_in, "fitbit")
+    settled(user, reads=1, emulator=emulator, person=person)
+    revoked = emulator.control("POST", f"/people/{person['id']}/revoke", platform="fitbit")
+    assert [push["status"] for push in revoked["pushes"]] == [204]
+    wait_until(lambda: texts(user, "reconnect"), what="the reconnect text")
+    db.session.refresh(user)
+    assert user.connection_state is ConnectionState.NEEDS_RECONNECT
+    assert len(texts(user, "reconnect")) == 1
+
+
 def test_when_fitbit_retires_reconnecting_with_google_keeps_the_phone_and_history(emulator, sign_in, start_worker):
     start_worker()
     person, user, browser = signed_up_user(emulator, sign_in, "fitbit", level=70)

@@ -106,3 +106,12 @@ def test_real_credentials_turn_the_sandbox_off_and_use_the_real_platform_urls():
 def test_a_malformed_number_setting_is_named():
     with pytest.raises(ConfigError, match="DAILY_TEXT_CAP"):
         load_settings({**PRODUCTION, "DAILY_TEXT_CAP": "lots"})
+
+
+def test_in_production_the_web_app_never_imports_the_emulator():
+    environ = {**PRODUCTION, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0",
+               "DATABASE_URL": "sqlite:///:memory:"}
+    script = "import sys, wsgi; print(wsgi.app.config['SANDBOX'], 'sandbox' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environ, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.split() == ["False", "False"], result.stderr

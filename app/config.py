@@ -185,5 +185,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SYNC_LOCK_SECONDS": env.number("SYNC_LOCK_SECONDS", 120),
         "SYNC_DEBOUNCE_SECONDS": env.number("SYNC_DEBOUNCE_SECONDS", 2),
         "SWEEP_EVERY_SECONDS": env.number("SWEEP_EVERY_SECONDS", 60),
+        # Each open dashboard stream holds a gunicorn thread: keep most threads for webhooks.
+        "LIVE_MAX_STREAMS": env.number("LIVE_MAX_STREAMS", 4),
+        "LIVE_STREAM_SECONDS": env.number("LIVE_STREAM_SECONDS", 300),
+        "LIVE_HEARTBEAT_SECONDS": env.number("LIVE_HEARTBEAT_SECONDS", 15),
     }
     return settings

@@ -19,7 +19,7 @@ from rq import Worker
 from sqlalchemy import MetaData, text
 
 from app import create_app
-from app.extensions import db, queues
+from app.extensions import db, limiter, queues
 from sandbox.server import LiveEmulator, LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,9 @@ def app(_app):
 def make_app(test_env):
     """Another app on changed settings (an unreachable Redis, another database); its pool is closed after."""
     made = []
+    # Flask-Limiter keeps its storage on the one global object: binding another app (say, to a dead
+    # Redis) would leave every later test's rate limits pointing there. Put it back afterwards.
+    limiter_state = dict(limiter.__dict__)
 
     def make(overrides: dict | None = None, **environ: str):
         app = create_app({"TESTING": True, **(overrides or {})}, environ={**test_env, **environ})
@@ -106,6 +109,8 @@ def make_app(test_env):
     for app in made:
         with app.app_context():
             db.engine.dispose()
+    limiter.__dict__.clear()
+    limiter.__dict__.update(limiter_state)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import func, select, update
 
-from app import outbox, wording
+from app import live, outbox, wording
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.sms import OutgoingText, PermanentSmsError, TransientSmsError, backend_for
@@ -59,11 +59,13 @@ def deliver_text(message_id: int) -> str:
             reason = f"gave up after {message.attempts} attempts"
             settle(message, MessageStatus.FAILED, error=reason)
             db.session.commit()
+            announce(message.user_id, message.id, MessageStatus.FAILED)
             log.warning("text %s failed: %s", message.id, reason)
             return "failed"
         if reason is not None:
             settle(message, MessageStatus.SKIPPED, error=reason)
             db.session.commit()
+            announce(message.user_id, message.id, MessageStatus.SKIPPED)
             log.info("text %s (%s) skipped: %s", message.id, message.kind, reason)
             return "skipped"
         attempt = message.attempts + 1
@@ -150,7 +152,14 @@ def move_on(message: OutgoingMessage, attempt: int, **values) -> bool:
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
+    if changed and "status" in values:
+        announce(message.user_id, message.id, values["status"])
     return bool(changed)
+
+
+def announce(user_id: int | None, message_id: int, status: MessageStatus) -> None:
+    """Live dashboard (issue 7): a text moved on, so open dashboards show its new status; best effort."""
+    live.publish(user_id, {"type": "text", "id": message_id, "status": status.value})
 
 
 def settle(message: OutgoingMessage, status: MessageStatus, error: str) -> None:
@@ -238,6 +247,8 @@ def record_receipt(
         elif status in RECEIPT_FAILED:
             flag_phone(message.user_id, message.to, f"Our text was not delivered ({status})")
     db.session.commit()
+    if changed:
+        announce(message.user_id, message.id, values["status"])
     log.info("text %s receipt: %s", message.id, status)
     return status
 

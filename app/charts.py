@@ -1,0 +1,102 @@
+"""The battery history chart: readings in, a small self-contained SVG out, drawn on the server so no script or CDN is needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+WIDTH, HEIGHT = 600, 180
+LEFT, RIGHT, TOP, BOTTOM = 56, 10, 16, 26  # room for the level labels and the day labels
+PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+MAX_POINTS = PLOT_WIDTH // 2  # one point per two pixels is all the eye can see
+GAP = {7: timedelta(hours=12), 30: timedelta(days=2)}  # longer without a reading breaks the line
+
+
+def battery_chart(
+    readings: Iterable[tuple[datetime, int | None]],
+    now: datetime,
+    days: int,
+    time_zone: str = "UTC",
+    threshold: int | None = None,
+    label: str = "Battery",
+) -> str:
+    """An SVG line of battery level over the last `days` days, ending at `now`, with the alert threshold dashed.
+
+    Readings without a level (some trackers report only High/Medium/Low) are left out. Each
+    column keeps its lowest level, so a short dip below the threshold still shows at 30 days.
+    """
+    start = now - timedelta(days=days)
+    points = sorted((at, level) for at, level in readings if level is not None and start <= at <= now)
+    title = f"{label}: battery over the last {days} days"
+    if points:
+        levels = [level for _, level in points]
+        summary = f"{len(points)} readings; latest {levels[-1]}%, lowest {min(levels)}%, highest {max(levels)}%."
+    else:
+        summary = "No battery readings in this period."
+    parts = [
+        f'<svg class="battery-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
+    ]
+    for level in (0, 50, 100):
+        y = _y(level)
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{level}%</text>')
+    zone = ZoneInfo(time_zone)
+    step = 1 if days <= 7 else 7
+    for day in range(0, days + 1, step):
+        at = start + timedelta(days=day)
+        x = _x(at, start, days)
+        local = at.astimezone(zone)
+        text = f"{local:%a}" if days <= 7 else f"{local.day} {local:%b}"
+        anchor = "end" if day == days else "start" if day == 0 else "middle"
+        parts.append(f'<text class="axis" x="{x}" y="{HEIGHT - 6}" text-anchor="{anchor}">{text}</text>')
+    if threshold is not None:
+        y = _y(threshold)
+        parts.append(f'<line class="threshold" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
+    if not points:
+        parts.append(f'<text class="empty" x="{LEFT + PLOT_WIDTH / 2}" y="{TOP + PLOT_HEIGHT / 2}" '
+                     f'text-anchor="middle">No readings yet</text>')
+    for run in _runs(_thin(points, start, days), GAP.get(days, timedelta(days=days / 15))):
+        if len(run) == 1:
+            at, level = run[0]
+            parts.append(f'<circle class="level" cx="{_x(at, start, days)}" cy="{_y(level)}" r="3"/>')
+        else:
+            coordinates = " ".join(f"{_x(at, start, days)},{_y(level)}" for at, level in run)
+            parts.append(f'<polyline class="level" points="{coordinates}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _x(at: datetime, start: datetime, days: int) -> float:
+    return round(LEFT + PLOT_WIDTH * (at - start) / timedelta(days=days), 1)
+
+
+def _y(level: int) -> float:
+    return round(TOP + PLOT_HEIGHT * (1 - max(0, min(100, level)) / 100), 1)
+
+
+def _thin(points: list[tuple[datetime, int]], start: datetime, days: int) -> list[tuple[datetime, int]]:
+    """At most MAX_POINTS points: the lowest reading of each time column."""
+    if len(points) <= MAX_POINTS:
+        return points
+    column_span = timedelta(days=days) / MAX_POINTS
+    columns: dict[int, tuple[datetime, int]] = {}
+    for at, level in points:
+        column = min(int((at - start) / column_span), MAX_POINTS - 1)
+        if column not in columns or level < columns[column][1]:
+            columns[column] = (at, level)
+    return [columns[column] for column in sorted(columns)]
+
+
+def _runs(points: list[tuple[datetime, int]], gap: timedelta) -> list[list[tuple[datetime, int]]]:
+    """Split the line where readings stop for a while, so silence does not look like a steady level."""
+    runs: list[list[tuple[datetime, int]]] = []
+    for point in points:
+        if runs and point[0] - runs[-1][-1][0] <= gap:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs

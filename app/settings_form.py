@@ -1,0 +1,100 @@
+"""The alert settings form: what the user typed, checked in full before anything is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from app.models import User
+
+THRESHOLD_RANGE = (10, 50)
+PLATFORM_ZONE = "platform"  # the form's value for "follow my wearable account's time zone"
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted: the only values the form accepts."""
+    return tuple(sorted(available_timezones()))
+
+
+@dataclass
+class AlertSettingsForm:
+    """The submitted values, as typed, and a plain message per field that is wrong."""
+
+    threshold: str = ""
+    quiet_start: str = ""
+    quiet_end: str = ""
+    time_zone: str = ""
+    include_scales: bool = False
+    paused: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_user(cls, user: User) -> AlertSettingsForm:
+        return cls(
+            threshold=str(user.threshold_percent),
+            quiet_start=_clock(user.quiet_start),
+            quiet_end=_clock(user.quiet_end),
+            time_zone=PLATFORM_ZONE if user.time_zone_from_platform else user.time_zone,
+            include_scales=bool(user.include_scales),
+            paused=bool(user.paused),
+        )
+
+    @classmethod
+    def from_post(cls, form: Mapping[str, str]) -> AlertSettingsForm:
+        submitted = cls(
+            threshold=form.get("threshold", "").strip(),
+            quiet_start=form.get("quiet_start", "").strip(),
+            quiet_end=form.get("quiet_end", "").strip(),
+            time_zone=form.get("time_zone", "").strip(),
+            include_scales=form.get("include_scales") == "on",
+            paused=form.get("paused") == "on",
+        )
+        submitted.validate()
+        return submitted
+
+    def validate(self) -> None:
+        low, high = THRESHOLD_RANGE
+        if not (self.threshold.isdigit() and low <= int(self.threshold) <= high):
+            self.errors["threshold"] = f"Choose a whole number from {low} to {high}."
+        for name in ("quiet_start", "quiet_end"):
+            if self.quiet_start or self.quiet_end:
+                if _parse_clock(getattr(self, name)) is None:
+                    self.errors[name] = "Give a time like 22:00, or leave both quiet-hours boxes empty."
+        if not self.errors.get("quiet_start") and not self.errors.get("quiet_end") and self.quiet_start \
+                and self.quiet_start == self.quiet_end:
+            self.errors["quiet_end"] = "Quiet hours must end at a different time than they start."
+        if self.time_zone != PLATFORM_ZONE and self.time_zone not in time_zones():
+            self.errors["time_zone"] = "Choose a time zone from the list, like Europe/London."
+
+    def apply_to(self, user: User) -> None:
+        """Store the checked values; the time zone stops following the platform once the user picks one."""
+        if self.errors:
+            raise ValueError("the form has errors; nothing may be saved")
+        user.threshold_percent = int(self.threshold)
+        user.quiet_start = _parse_clock(self.quiet_start)
+        user.quiet_end = _parse_clock(self.quiet_end)
+        user.include_scales = self.include_scales
+        user.paused = self.paused
+        if self.time_zone == PLATFORM_ZONE:
+            user.time_zone_from_platform = True
+        else:
+            user.time_zone = self.time_zone
+            user.time_zone_from_platform = False
+
+
+def _clock(value: time | None) -> str:
+    return "" if value is None else f"{value:%H:%M}"
+
+
+def _parse_clock(text: str) -> time | None:
+    """HH:MM on the 24-hour clock (what a browser's time field sends); anything else is None."""
+    hours, colon, minutes = text.partition(":")
+    if not (colon and len(hours) in (1, 2) and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+        return None
+    if int(hours) > 23 or int(minutes) > 59:
+        return None
+    return time(int(hours), int(minutes))

@@ -9,6 +9,13 @@ from app.config import ConfigError
 from app.extensions import QUEUE_NAMES, db, queues
 
 
+# RQ's scheduler lock outlives a SIGKILLed holder by 61 s, and an idle worker only tries to take
+# it over between blocking dequeues (worker_ttl - 15 s) when its maintenance pass is due. Short
+# values for both bound the stall of scheduled work (debounced syncs, sweeps, held texts) after a crash.
+WORKER_TTL_SECONDS = 35
+MAINTENANCE_SECONDS = 15
+
+
 class AppWorker(HerokuWorker):
     """RQ's Heroku worker (a grace period on SIGTERM) whose work horses use their own DB connections."""
 
@@ -27,7 +34,10 @@ def main(burst: bool = False) -> None:
         from app.tasks.sweeps import schedule_sweeps
 
         schedule_sweeps()
-        worker = AppWorker([queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis)
+        worker = AppWorker(
+            [queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis,
+            worker_ttl=WORKER_TTL_SECONDS, maintenance_interval=MAINTENANCE_SECONDS, job_monitoring_interval=10,
+        )
         worker.work(burst=burst, with_scheduler=True)
 
 

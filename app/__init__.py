@@ -36,8 +36,10 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import security
     from app.extensions import csrf, db, limiter, login_manager, migrate, queues, token_cipher
 
+    security.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
@@ -48,7 +50,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import auth, health, phone, views
+    from app import auth, health, live, phone, views
     from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
@@ -56,5 +58,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.blueprint)
     auth.register_platforms(app)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(live.blueprint)
     app.register_blueprint(phone.blueprint)
     app.register_blueprint(vonage.blueprint)

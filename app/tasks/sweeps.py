@@ -23,6 +23,7 @@ from app.tasks.sync import (
     reading_of,
     request_sync,
     state_of,
+    sync_still_waiting,
 )
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,14 @@ def drain_pending_pushes() -> int:
 
 
 def recover_interrupted_syncs() -> int:
-    """A user still marked dirty with no sync queued and none running lost theirs to a dead worker."""
+    """A user still marked dirty with no sync waiting and none running lost theirs to a dead worker."""
     redis = queues.redis
     recovered = 0
     for raw in redis.hkeys(DIRTY):
         member = raw.decode()
-        if redis.exists(_queued_key(member)) or redis.exists(_running_key(member)):
+        if redis.exists(_running_key(member)) or sync_still_waiting(member):
             continue
+        redis.delete(_queued_key(member))
         platform, platform_user_id = member.split(":", 1)
         # request_sync bumps the mark; the re-run clears it when it finishes.
         if request_sync(platform, platform_user_id):

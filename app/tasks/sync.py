@@ -9,13 +9,16 @@ per-user "dirty" mark outlives a killed worker; the sweep re-queues what it find
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import uuid
+from datetime import timedelta, timezone
 
 from flask import current_app
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from app import alerts, outbox
+from app import alerts, live, outbox
 from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, Device, Platform, User, utcnow
 from app.providers import DeviceStatus, PlatformError, RateLimited, client_for
@@ -25,7 +28,7 @@ from app.tokens import with_platform
 log = logging.getLogger(__name__)
 
 DIRTY = "sync:dirty"
-SYNC_RETRY = Retry(max=6, interval=[5, 30, 120, 600, 1800, 3600])
+SYNC_RETRY = Retry(max=6, interval=[5, 15, 60, 300, 1800, 3600])
 # Clear the dirty mark only if no push arrived since this sync read it.
 _CLEAR_IF_UNCHANGED = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
@@ -50,13 +53,38 @@ def request_sync(platform: str, platform_user_id: str) -> bool:
     redis = queues.redis
     member = _member(platform, platform_user_id)
     redis.hincrby(DIRTY, member, 1)
-    if not redis.set(_queued_key(member), 1, nx=True, ex=3600):
+    # The flag names its job, so the sweep can tell a waiting sync from one lost with a dead worker.
+    job_id = f"sync-{uuid.uuid4().hex}"
+    if not redis.set(_queued_key(member), job_id, nx=True, ex=3600):
         return False
     # Platforms send several pushes per sync (and repeat them): a short wait lets a burst
     # become one devices read.
     wait = timedelta(seconds=float(current_app.config.get("SYNC_DEBOUNCE_SECONDS", 2)))
-    queues.queue("default").enqueue_in(wait, sync_platform_user, platform, platform_user_id, retry=SYNC_RETRY, job_timeout=300)
+    queues.queue("default").enqueue_in(
+        wait, sync_platform_user, platform, platform_user_id, retry=SYNC_RETRY, job_timeout=300, job_id=job_id
+    )
     return True
+
+
+def sync_still_waiting(member: str) -> bool:
+    """Is the sync the user's queued flag names still going to run?
+
+    A worker killed after taking the job but before its body ran leaves the flag behind; the job
+    then sits in RQ's started registry with no one working on it.
+    """
+    job_id = queues.redis.get(_queued_key(member))
+    if job_id is None:
+        return False
+    try:
+        job = Job.fetch(job_id.decode(), connection=queues.redis)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}:
+        return True
+    grace = timedelta(seconds=int(current_app.config.get("SYNC_LOCK_SECONDS", 120)))
+    return status is JobStatus.STARTED and job.started_at is not None and utcnow() - job.started_at.replace(
+        tzinfo=timezone.utc) < grace
 
 
 def sync_platform_user(platform: str, platform_user_id: str) -> str:
@@ -106,16 +134,24 @@ def sync_user(user: User) -> str:
     apply_states(devices, decision)
     user.last_synced_at = now
     db.session.commit()
+    # Live dashboard (issue 7): open dashboards show the new readings; publishing never fails the sync.
+    live.publish(user.id, {
+        "type": "readings",
+        "devices": [{"id": device.id, "battery_level": device.battery_level, "battery_status": device.battery_status}
+                    for device in devices],
+        "texts": len(decision.texts),
+    })
     return f"{len(devices)} devices, {len(decision.texts)} texts"
 
 
 def reschedule_after_limit(user: User, retry_after: float) -> None:
     """The platform's budget for this user is spent: one sync after the reset, never a hammering retry."""
     member = _member(user.platform.value, user.platform_user_id)
-    queues.redis.set(_queued_key(member), 1, ex=int(retry_after) + 3600)
+    job_id = f"sync-{uuid.uuid4().hex}"
+    queues.redis.set(_queued_key(member), job_id, ex=int(retry_after) + 3600)
     queues.queue("default").enqueue_in(
         timedelta(seconds=retry_after), sync_platform_user, user.platform.value, user.platform_user_id,
-        retry=SYNC_RETRY, job_timeout=300,
+        retry=SYNC_RETRY, job_timeout=300, job_id=job_id,
     )
     log.info("user %s is rate limited; next sync in %.0f s", user.id, retry_after)
 

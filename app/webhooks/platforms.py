@@ -44,8 +44,14 @@ def raw_body() -> bytes:
 def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: a body of deeply nested arrays, well under the size limit.
         abort(400)
+
+
+def is_owner_id(value: Any) -> bool:
+    """Platform user ids are short printable ASCII; anything else (NUL, lone surrogates) could not be stored or keyed."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and all("!" <= char <= "~" for char in value)
 
 
 @blueprint.get("/fitbit")
@@ -75,7 +81,7 @@ def fitbit_push():
     owners = []
     for item in notifications:
         owner = item.get("ownerId")
-        if not isinstance(owner, str) or not owner or len(owner) > 64:
+        if not is_owner_id(owner):
             abort(400)
         # A revocation is followed by refused tokens; the sync that follows records it.
         owners.append(owner)
@@ -100,7 +106,7 @@ def google_health_push():
         if not isinstance(data, dict):
             abort(400)
         owner = data.get("healthUserId")
-        if not isinstance(owner, str) or not owner or len(owner) > 64:
+        if not is_owner_id(owner):
             abort(400)
         if data.get("operation", "UPSERT") not in {"UPSERT", "DELETE"}:
             abort(400)

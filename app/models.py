@@ -118,6 +118,7 @@ class User(UserMixin, db.Model):
 
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    backstop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     devices: Mapped[list[Device]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -167,7 +168,11 @@ class Device(db.Model):
 
 class BatteryReading(db.Model):
     __tablename__ = "battery_readings"
-    __table_args__ = (Index("ix_battery_readings_device_read_at", "device_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_battery_readings_device_read_at", "device_id", "read_at"),
+        # The hourly prune deletes by age; readings arrive in time order, so a tiny BRIN index fits.
+        Index("ix_battery_readings_read_at", "read_at", postgresql_using="brin"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))

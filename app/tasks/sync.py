@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 
 DIRTY = "sync:dirty"
 SYNC_RETRY = Retry(max=6, interval=[5, 15, 60, 300, 1800, 3600])
+# Mark the user dirty and claim the queued flag in one round trip: the webhook's cost is Redis
+# round trips (docs/benchmarks.md). KEYS: dirty hash, queued flag; ARGV: member, job id.
+_MARK_AND_CLAIM = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', 3600) then return 1 end
+return 0
+"""
 # Clear the dirty mark only if no push arrived since this sync read it.
 _CLEAR_IF_UNCHANGED = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
@@ -50,12 +57,10 @@ def _running_key(member: str) -> str:
 
 def request_sync(platform: str, platform_user_id: str) -> bool:
     """Mark the user as needing a sync and queue one unless one is already waiting; True if queued now."""
-    redis = queues.redis
     member = _member(platform, platform_user_id)
-    redis.hincrby(DIRTY, member, 1)
     # The flag names its job, so the sweep can tell a waiting sync from one lost with a dead worker.
     job_id = f"sync-{uuid.uuid4().hex}"
-    if not redis.set(_queued_key(member), job_id, nx=True, ex=3600):
+    if not queues.redis.eval(_MARK_AND_CLAIM, 2, DIRTY, _queued_key(member), member, job_id):
         return False
     # Platforms send several pushes per sync (and repeat them): a short wait lets a burst
     # become one devices read.

@@ -1,0 +1,223 @@
+"""Benchmark 4: the sweeps' and the dashboard's queries on PostgreSQL at 100,000 users, 300,000 devices, a month of readings.
+
+Bulk-loads the bench database with generate_series (indexes built after the load, as a restore would),
+then times the queries the app runs (transcribed from app/tasks/sweeps.py, app/views.py, app/outbox.py,
+app/tasks/maintenance.py) with EXPLAIN (ANALYZE, BUFFERS), runs the real silent-device sweep on a slice,
+and reports table sizes (pg_total_relation_size) and rows and bytes per user per month.
+
+Device mix per user (3 devices): an active tracker (synced within hours), a scale (weekly), and either a
+second active tracker (half the users) or an old tracker the platform still lists (last sync 31–400 days
+ago; both platforms keep old devices for good). Every sync stores one reading per listed device
+(app/tasks/sync.py: record_readings), so readings = devices × syncs per day × days.
+
+    .venv/bin/python -m bench.scale [--users 100000] [--readings-per-day 4] [--days 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+
+import psycopg
+
+from bench.common import BENCH_DATABASE_URL, fresh_database, machine, production_env, save
+
+LOAD = """
+SET session_replication_role = replica;   -- no FK triggers during the bulk load (bench database only)
+SET maintenance_work_mem = '512MB';
+INSERT INTO users (id, platform, platform_user_id, time_zone, time_zone_from_platform, granted_scopes, connection_state,
+                   phone, phone_verified_at, threshold_percent, include_scales, paused, last_push_at, last_synced_at, created_at)
+SELECT g, 'google', 'health-' || g, 'Europe/London', true, 'settings activity',
+       CASE WHEN g % 50 = 0 THEN 'needs_reconnect' WHEN g % 100 = 1 THEN 'disconnected' ELSE 'connected' END,
+       '+4477009' || lpad((g % 100000)::text, 5, '0'), now() - interval '60 days', 20, g % 10 = 0, false,
+       now() - (random() * interval '3 hours'),
+       -- 5 % of users have not been heard from for over a day (the backstop's candidates)
+       CASE WHEN g % 20 = 0 THEN now() - interval '26 hours' - random() * interval '20 days'
+            ELSE now() - random() * interval '3 hours' END,
+       now() - interval '90 days'
+FROM generate_series(1, {users}) g;
+INSERT INTO oauth_tokens (id, provider, user_id, token, created_at)
+SELECT g, 'google', g, 'gAAAAA' || repeat(md5(g::text), 12), now() FROM generate_series(1, {users}) g;
+INSERT INTO devices (id, user_id, platform_device_id, device_type, product_name, battery_status, battery_level,
+                     last_sync_at, last_read_at, low_episode, in_low, empty_sent, silence, silent_sent)
+SELECT d, u, 'device-' || d,
+       CASE k WHEN 1 THEN 'SCALE' ELSE 'TRACKER' END,
+       CASE k WHEN 0 THEN 'Charge 6' WHEN 1 THEN 'Aria Air' ELSE (CASE WHEN u % 2 = 0 THEN 'Pixel Watch 3' ELSE 'Inspire 2' END) END,
+       'Medium', 20 + (d % 80),
+       CASE WHEN k = 0 THEN (SELECT last_synced_at FROM users WHERE id = u)
+            WHEN k = 1 THEN now() - random() * interval '7 days'
+            WHEN u % 2 = 0 THEN now() - random() * interval '3 hours'
+            ELSE now() - interval '31 days' - random() * interval '370 days' END,
+       now() - random() * interval '3 hours', (d % 3), false, false, 0, false
+FROM (SELECT g AS d, (g - 1) / 3 + 1 AS u, (g - 1) % 3 AS k FROM generate_series(1, {users} * 3) g) s;
+ALTER TABLE battery_readings SET (autovacuum_enabled = false);
+DROP INDEX IF EXISTS ix_battery_readings_device_read_at;
+ALTER TABLE battery_readings DROP CONSTRAINT IF EXISTS pk_battery_readings;
+INSERT INTO battery_readings (id, device_id, read_at, battery_level, battery_status)
+SELECT row_number() OVER (), d, now() - interval '{days} days' + (s * interval '1 day' / {per_day}) + (d % 97) * interval '1 minute',
+       (d + s) % 100, CASE WHEN (d + s) % 100 < 20 THEN 'Low' ELSE 'Medium' END
+FROM generate_series(0, {days} * {per_day} - 1) s CROSS JOIN LATERAL generate_series(1, {users} * 3) d;  -- time order, as syncs append them
+ALTER TABLE battery_readings ADD CONSTRAINT pk_battery_readings PRIMARY KEY (id);
+CREATE INDEX ix_battery_readings_device_read_at ON battery_readings (device_id, read_at);
+ALTER TABLE battery_readings SET (autovacuum_enabled = true);
+SELECT setval('battery_readings_id_seq', (SELECT max(id) FROM battery_readings));
+INSERT INTO outgoing_messages (id, user_id, idempotency_key, kind, "to", body, status, provider_message_id, attempts,
+                               created_at, submitted_at, delivered_at, updated_at)
+SELECT g, (g - 1) % {users} + 1, 'low:' || g, CASE WHEN g % 7 = 0 THEN 'silent' ELSE 'low' END, '+447700900123',
+       'Your Charge 6 battery is low (15%). Charge it soon so it keeps tracking.', 'delivered', 'msg-' || g, 1,
+       now() - random() * interval '{days} days', now(), now(), now()
+FROM generate_series(1, {users} * 3) g;
+SELECT setval('users_id_seq', {users}); SELECT setval('devices_id_seq', {users} * 3);
+SELECT setval('outgoing_messages_id_seq', {users} * 3); SELECT setval('oauth_tokens_id_seq', {users});
+SET session_replication_role = origin;
+"""
+
+USER = 4242  # a typical user for the per-user dashboard queries
+QUERIES = {
+    # app/tasks/sweeps.py text_silent_devices
+    "sweep: silent devices": "SELECT DISTINCT devices.user_id FROM devices WHERE devices.last_sync_at < now() - interval '24 hours' AND devices.silent_sent IS false",
+    # the same, limited to devices decide_silence can judge (proposed)
+    "sweep: silent devices, judgeable only (proposed)": (
+        "SELECT DISTINCT devices.user_id FROM devices JOIN users ON users.id = devices.user_id "
+        "WHERE devices.last_sync_at < now() - interval '24 hours' AND devices.last_sync_at >= now() - interval '30 days' "
+        "AND devices.silent_sent IS false AND users.connection_state = 'connected' "
+        "AND (devices.device_type <> 'SCALE' OR users.include_scales)"),
+    # app/tasks/sweeps.py backstop_syncs
+    "sweep: backstop users": "SELECT users.id, users.platform, users.platform_user_id FROM users WHERE users.connection_state = 'connected' AND users.last_synced_at < now() - interval '24 hours' LIMIT 500",
+    # app/tasks/texts.py resume_stalled_texts (due <= now - STALLED_AFTER; status queued)
+    "sweep: stalled texts": "SELECT outgoing_messages.id FROM outgoing_messages WHERE outgoing_messages.status = 'queued' AND coalesce(outgoing_messages.send_after, outgoing_messages.created_at) <= now() - interval '5 minutes' LIMIT 500",
+    # app/tasks/maintenance.py prune_battery_history, run hourly: one hour of the oldest readings past the cutoff
+    "hourly prune (deletes 1 h of readings)": f"DELETE FROM battery_readings WHERE read_at < now() - interval '{{prune_days}} days'",
+    # app/tasks/sync.py: the job's user lookup
+    "sync: user by platform id": "SELECT * FROM users WHERE platform = 'google' AND platform_user_id = 'health-4242'",
+    # app/outbox.py texts_sent_today
+    "sync: texts sent today": f"SELECT count(outgoing_messages.id) FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} AND outgoing_messages.kind IN ('low','empty','silent','reconnect','retired') AND outgoing_messages.created_at >= date_trunc('day', now()) AND outgoing_messages.status IN ('queued','submitted','delivered','failed')",
+    # app/views.py dashboard_parts
+    "dashboard: devices": f"SELECT * FROM devices WHERE devices.user_id = {USER}",
+    "dashboard: last 20 texts": f"SELECT * FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} ORDER BY outgoing_messages.created_at DESC LIMIT 20",
+    "dashboard: chart readings, 30 days": f"SELECT device_id, read_at, battery_level FROM battery_readings WHERE device_id IN (SELECT id FROM devices WHERE user_id = {USER}) AND read_at >= now() - interval '30 days' ORDER BY read_at",
+    "dashboard: chart readings, 7 days": f"SELECT device_id, read_at, battery_level FROM battery_readings WHERE device_id IN (SELECT id FROM devices WHERE user_id = {USER}) AND read_at >= now() - interval '7 days' ORDER BY read_at",
+}
+TABLES = ("users", "oauth_tokens", "devices", "battery_readings", "outgoing_messages")
+
+
+def explain(connection, sql: str) -> dict:
+    """EXPLAIN ANALYZE inside a transaction that is rolled back (the prune deletes nothing for good)."""
+    with connection.transaction(force_rollback=True):
+        plan = connection.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql).fetchone()[0][0]
+    top = plan["Plan"]
+    nodes = []
+
+    def walk(node):
+        nodes.append(node["Node Type"] + (f" on {node['Relation Name']}" if "Relation Name" in node else "")
+                     + (f" using {node['Index Name']}" if "Index Name" in node else ""))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(top)
+    return {"ms": round(plan["Execution Time"], 2), "rows": top.get("Actual Rows"), "plan": " → ".join(nodes),
+            "shared_read_blocks": top.get("Shared Read Blocks", 0), "shared_hit_blocks": top.get("Shared Hit Blocks", 0)}
+
+
+def time_queries(connection, prune_days: int, runs: int = 3) -> dict:
+    timings = {}
+    for name, sql in QUERIES.items():
+        sql = sql.replace("{prune_days}", str(prune_days))
+        results = [explain(connection, sql) for _ in range(runs)]
+        best = min(results, key=lambda result: result["ms"])
+        best["ms_runs"] = [result["ms"] for result in results]
+        timings[name] = best
+    return timings
+
+
+def silent_sweep_slice(env: dict[str, str], users_in_slice: int = 500) -> dict:
+    """The real text_silent_devices over a slice of its users: seconds per user examined, and what a full sweep costs."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Device, utcnow
+    from app.tasks import sweeps
+
+    app = create_app(environ=env)
+    with app.app_context():
+        now = utcnow()
+        selected = len(db.session.scalars(select(Device.user_id).where(
+            Device.last_sync_at < now - timedelta(hours=24), Device.silent_sent.is_(False)).distinct()).all())
+        # Move "now" back so that the sweep's own query selects about `users_in_slice` users: the same code path.
+        oldest = sorted(db.session.scalars(select(Device.last_sync_at).where(Device.silent_sent.is_(False))
+                                           .order_by(Device.last_sync_at).limit(users_in_slice)).all())[-1]
+        then = oldest + timedelta(hours=24, seconds=1)
+        runs = []
+        for _ in range(2):
+            started = time.perf_counter()
+            texts = sweeps.text_silent_devices(now=then)
+            runs.append({"seconds": round(time.perf_counter() - started, 2), "texts": texts})
+        examined = len(db.session.scalars(select(Device.user_id).where(
+            Device.last_sync_at < then - timedelta(hours=24), Device.silent_sent.is_(False)).distinct()).all())
+        db.session.remove()
+    per_user = runs[1]["seconds"] / max(1, examined)
+    return {"users_selected_now": selected, "slice_users_examined_on_second_run": examined, "runs": runs,
+            "ms_per_user_examined": round(per_user * 1000, 2),
+            "estimated_full_sweep_seconds": round(per_user * selected, 1)}
+
+
+def sizes(connection, users: int, days: int) -> dict:
+    table_sizes = {}
+    for table in TABLES:
+        total, rows = connection.execute(
+            f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})").fetchone()
+        table_sizes[table] = {"rows": rows, "total_bytes": total, "mb": round(total / 2**20, 1),
+                              "bytes_per_row": round(total / max(rows, 1), 1)}
+    readings = table_sizes["battery_readings"]
+    return {"tables": table_sizes,
+            "readings_rows_per_user_per_month": round(readings["rows"] / users * 30 / days, 1),
+            "readings_bytes_per_user_per_month": round(readings["total_bytes"] / users * 30 / days),
+            "all_bytes_per_user": round(sum(t["total_bytes"] for t in table_sizes.values()) / users)}
+
+
+def main(users: int = 100_000, readings_per_day: int = 4, days: int = 30, slice_users: int = 500) -> dict:
+    env = production_env()
+    fresh_database(env)
+    result: dict = {"machine": machine(), "users": users, "devices": users * 3, "days": days,
+                    "readings_per_device_per_day": readings_per_day}
+    with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
+        started = time.perf_counter()
+        for statement in LOAD.format(users=users, days=days, per_day=readings_per_day).split(";\n"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute("VACUUM ANALYZE")
+        result["load_seconds"] = round(time.perf_counter() - started, 1)
+        result["sizes"] = sizes(connection, users, days)
+        # The hourly prune at steady state deletes the hour that just passed the cutoff; with a month loaded,
+        # "cutoff" = the oldest hour, so the statement does the same work as at 90 days.
+        prune_days = days - 1 / 24
+        result["queries"] = time_queries(connection, prune_days)
+        # Proposed index for the prune, measured here and dropped again (the model is not changed by the bench).
+        connection.execute("CREATE INDEX bench_ix_battery_readings_read_at ON battery_readings USING brin (read_at)")
+        brin_bytes = connection.execute("SELECT pg_relation_size('bench_ix_battery_readings_read_at')").fetchone()[0]
+        with_brin = explain(connection, QUERIES["hourly prune (deletes 1 h of readings)"].replace("{prune_days}", str(prune_days)))
+        connection.execute("CREATE INDEX bench_ix_battery_readings_read_at_btree ON battery_readings (read_at)")
+        btree_bytes = connection.execute("SELECT pg_relation_size('bench_ix_battery_readings_read_at_btree')").fetchone()[0]
+        connection.execute("DROP INDEX bench_ix_battery_readings_read_at")
+        with_btree = explain(connection, QUERIES["hourly prune (deletes 1 h of readings)"].replace("{prune_days}", str(prune_days)))
+        connection.execute("DROP INDEX bench_ix_battery_readings_read_at_btree")
+        result["prune_with_index"] = {"brin": {**with_brin, "index_bytes": brin_bytes},
+                                      "btree": {**with_btree, "index_bytes": btree_bytes}}
+    result["silent_sweep"] = silent_sweep_slice(env, slice_users)
+    save("scale", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--readings-per-day", type=int, default=4)
+    parser.add_argument("--days", type=int, default=30)
+    options = parser.parse_args()
+    print(json.dumps(main(options.users, options.readings_per_day, options.days), indent=2))

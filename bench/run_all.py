@@ -43,7 +43,7 @@ def report() -> str:
                   "| push | app | saturation req/s | sat. p50 ms | sat. p99 ms | half-load req/s | half p50 ms | half p99 ms |",
                   "|---|---|---|---|---|---|---|---|"]
         for platform, case in webhook["cases"].items():
-            for name in ("bare", "ours", "candidate"):
+            for name in ("bare", "ours"):
                 if name not in case:
                     continue
                 sat, half = case[name]["saturation"], case[name]["half_load"]
@@ -52,11 +52,10 @@ def report() -> str:
         for platform, case in webhook["cases"].items():
             lines.append(f"\n{platform}: ours/bare req/s = **{case['ratio_rps_ours_over_bare']}**, half-load p50 ratio "
                          f"{case['ratio_p50_ours_over_bare_half']}, p99 ratio {case['ratio_p99_ours_over_bare_half']}"
-                         + (f"; candidate/ours req/s = **{case['ratio_rps_candidate_over_ours']}**" if "candidate" in case else "")
                          + f"; syncs queued {case['syncs_queued']}")
     coalescing = load("coalescing")
     if coalescing:
-        lines += ["", f"## 2. Coalescing ({coalescing['users']} users, {coalescing['workers']} workers)", "",
+        lines += ["", f"## 2. Coalescing ({coalescing['users']} users, {coalescing['workers']} workers; {coalescing['machine']['date']})", "",
                   "| duplicate pushes per sync (M) | syncs | pushes | devices reads | reads per sync | low episodes | low texts | texts per episode |",
                   "|---|---|---|---|---|---|---|---|"]
         for case in coalescing["cases"]:
@@ -65,7 +64,7 @@ def report() -> str:
     latency = load("end_to_end")
     if latency:
         lines += ["", f"## 3. End to end (L = {latency['latency_ms']} ms, {latency['rate_per_s']} pushes/s for {latency['seconds']} s, "
-                  f"debounce {latency['sync_debounce_s']} s)", "",
+                  f"debounce {latency['sync_debounce_s']} s; {latency['machine']['date']})", "",
                   "| workers | texts | p50 s | p99 s | p50 / 2L | p99 / 2L | (p50 − debounce) / 2L | (p99 − debounce) / 2L |",
                   "|---|---|---|---|---|---|---|---|"]
         for case in latency["cases"]:
@@ -79,25 +78,57 @@ def report() -> str:
     if scale:
         sizes = scale["sizes"]
         lines += ["", f"## 4. Scale ({scale['users']:,} users, {scale['devices']:,} devices, {scale['days']} days × "
-                  f"{scale['readings_per_device_per_day']} readings per device per day; load {scale['load_seconds']} s)", "",
+                  f"{scale['readings_per_device_per_day']} readings per device per day; load {scale['load_seconds']} s; {scale['machine']['date']})", "",
                   "| query | ms (best of 3) | rows | plan |", "|---|---|---|---|"]
         for name, query in scale["queries"].items():
             lines.append(f"| {name} | {query['ms']} | {query['rows']} | {query['plan']} |")
-        for kind, query in scale["prune_with_index"].items():
+        for kind, query in scale.get("prune_with_index", {}).items():  # results from before 1e95f15
             lines.append(f"| hourly prune with a {kind} index on read_at ({query['index_bytes'] / 2**20:.1f} MB) | {query['ms']} | "
                          f"{query['rows']} | {query['plan']} |")
+        if "prune_without_index" in scale:
+            query = scale["prune_without_index"]
+            lines.append(f"| before 1e95f15: hourly prune without the BRIN index (dropped in a rolled-back transaction) | "
+                         f"{query['ms']} | {query['rows']} | {query['plan']} |")
+        product = scale.get("product_sweeps")
+        if product:
+            owners, backstop = product["silent_device_owners"], product["backstop"]
+            lines.append(f"| sweep: silent devices, `sweeps.silent_device_owners` as shipped | {owners['ms']} | "
+                         f"{owners['users_selected']} | {owners['plan']} |")
+            lines.append(f"| sweep: backstop users, `sweeps.backstop_syncs` query as shipped | {backstop['ms']} | "
+                         f"{backstop['rows']} | {backstop['plan']} |")
         lines += ["", "| table | rows | MB | bytes per row |", "|---|---|---|---|"]
         for table, size in sizes["tables"].items():
             lines.append(f"| {table} | {size['rows']:,} | {size['mb']} | {size['bytes_per_row']} |")
         lines.append(f"\nReadings per user per month: {sizes['readings_rows_per_user_per_month']} rows, "
                      f"{sizes['readings_bytes_per_user_per_month']:,} bytes; all tables {sizes['all_bytes_per_user']:,} bytes per user.")
+        if "brin_index_bytes" in scale:
+            with_brin = next(q for name, q in scale["queries"].items() if name.startswith("hourly prune"))
+            without = scale["prune_without_index"]
+            lines.append(f"Hourly prune without / with the BRIN index ix_battery_readings_read_at "
+                         f"({scale['brin_index_bytes'] / 2**20:.2f} MB): {without['ms']} / {with_brin['ms']} ms = "
+                         f"**×{without['ms'] / with_brin['ms']:.1f}**.")
+        if product:
+            old_silent = scale["queries"].get("before 1e95f15: silent devices (old query)")
+            if old_silent:
+                lines.append(f"Silent sweep users selected, as shipped / before 1e95f15 (same data): "
+                             f"{owners['users_selected']:,} / {old_silent['rows']:,} = **{owners['users_selected'] / old_silent['rows']:.3f}**.")
+            lines.append(f"Backstop: {backstop['stale_connected_users']:,} stale connected users; users of minute 2 already "
+                         f"taken in minute 1: **{backstop['users_second_minute_also_in_first']}**; "
+                         f"{backstop['distinct_users_backstopped']:,} distinct users in {backstop['minutes_to_cover_all_stale']} minutes "
+                         f"(per minute: {[m['users'] for m in backstop['minutes']]}).")
         sweep = scale["silent_sweep"]
-        lines.append(f"Silent sweep: {sweep['users_selected_now']:,} users selected per run; real `text_silent_devices` "
-                     f"{sweep['ms_per_user_examined']} ms per user examined → about {sweep['estimated_full_sweep_seconds']} s per sweep; "
-                     f"slice runs {sweep['runs']}.")
+        if "ms_per_user_examined_first_run" in sweep:
+            lines.append(f"Silent sweep: {sweep['users_selected_now']:,} users selected per run; real `text_silent_devices` on a slice: "
+                         f"{sweep['ms_per_user_examined_first_run']} ms per user on the first run ({sweep['slice_users_examined_on_first_run']} "
+                         f"users, texting) → about {sweep['estimated_full_sweep_seconds']} s to settle all selected users once; a second run examines "
+                         f"{sweep['slice_users_examined_on_second_run']} users; slice runs {sweep['runs']}.")
+        else:
+            lines.append(f"Silent sweep: {sweep['users_selected_now']:,} users selected per run; real `text_silent_devices` "
+                         f"{sweep['ms_per_user_examined']} ms per user examined → about {sweep['estimated_full_sweep_seconds']} s per sweep; "
+                         f"slice runs {sweep['runs']}.")
     live = load("live_dashboards")
     if live:
-        lines += ["", f"## 5. With {live['dashboards']} live dashboards", "", f"Stream answers: {live['streams']}", "",
+        lines += ["", f"## 5. With {live['dashboards']} live dashboards ({live['machine']['date']})", "", f"Stream answers: {live['streams']}", "",
                   "| dashboards | saturation req/s | sat. p99 ms | half-load p50 ms | half-load p99 ms |", "|---|---|---|---|---|"]
         for name in ("without_dashboards", "with_dashboards"):
             sat, half = live[name]["saturation"], live[name]["half_load"]

@@ -56,7 +56,7 @@ def measure(url: str, requests: list[Request], seconds: float, connections: int)
     return {"saturation": saturation, "half_load": half}
 
 
-def main(seconds: float = 10, connections: int = 32, owners: int = 3000, candidate: bool = True) -> dict:
+def main(seconds: float = 10, connections: int = 32, owners: int = 3000) -> dict:
     env = production_env()
     fresh_database(env)
     store = redis.Redis.from_url(BENCH_REDIS_URL)
@@ -66,7 +66,6 @@ def main(seconds: float = 10, connections: int = 32, owners: int = 3000, candida
     with processes() as started:
         _, bare_url = started.gunicorn("bench.bare_app:app", env)
         _, ours_url = started.gunicorn("wsgi:app", env)
-        _, candidate_url = started.gunicorn("bench.candidate_one_round_trip:app", env) if candidate else (None, None)
         time.sleep(3)  # masters listen before their workers have imported the apps
         for platform, build in (("fitbit", fitbit_pushes), ("google", google_pushes)):
             requests = build(owners, uuid.uuid4().hex[:6])
@@ -76,11 +75,6 @@ def main(seconds: float = 10, connections: int = 32, owners: int = 3000, candida
             queued = sum(1 for _ in store.scan_iter("sync:queued:*", count=1000))
             store.flushdb()
             case = result["cases"][platform] = {"bare": bare, "ours": ours}
-            if candidate_url:
-                # Fresh owners, so the candidate sees the same share of first pushes as ours did.
-                case["candidate"] = measure(candidate_url, build(owners, uuid.uuid4().hex[:6]), seconds, connections)
-                case["ratio_rps_candidate_over_ours"] = round(case["candidate"]["saturation"]["rps"] / ours["saturation"]["rps"], 3)
-                case["ratio_rps_candidate_over_bare"] = round(case["candidate"]["saturation"]["rps"] / bare["saturation"]["rps"], 3)
             case.update({
                 "syncs_queued": queued,
                 "ratio_rps_ours_over_bare": round(ours["saturation"]["rps"] / bare["saturation"]["rps"], 3),

@@ -146,17 +146,16 @@ def backstop_syncs(now: datetime | None = None) -> int:
         .order_by(User.last_synced_at, User.id)
         .limit(BACKSTOP_BATCH)
     ).all()
+    # Queued first, recorded after: if Redis refuses, the users stay due and the next sweep tries again.
+    for _, platform, platform_user_id in users:
+        queues.queue("default").enqueue_in(
+            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)), request_sync, platform.value, platform_user_id
+        )
     if users:
         db.session.execute(
             update(User).where(User.id.in_([user_id for user_id, _, _ in users])).values(backstop_requested_at=now)
         )
         db.session.commit()
-    scheduled = 0
-    for user_id, platform, platform_user_id in users:
-        scheduled += 1
-        queues.queue("default").enqueue_in(
-            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)), request_sync, platform.value, platform_user_id
-        )
     if now.minute == 0:
         queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
-    return scheduled
+    return len(users)

@@ -60,7 +60,9 @@ def request_sync(platform: str, platform_user_id: str) -> bool:
     member = _member(platform, platform_user_id)
     # The flag names its job, so the sweep can tell a waiting sync from one lost with a dead worker.
     job_id = f"sync-{uuid.uuid4().hex}"
-    if not queues.redis.eval(_MARK_AND_CLAIM, 2, DIRTY, _queued_key(member), member, job_id):
+    # register_script sends the script's hash (EVALSHA), not its text, on every push.
+    mark_and_claim = queues.redis.register_script(_MARK_AND_CLAIM)
+    if not mark_and_claim(keys=[DIRTY, _queued_key(member)], args=[member, job_id]):
         return False
     # Platforms send several pushes per sync (and repeat them): a short wait lets a burst
     # become one devices read.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_dance.consumer import OAuth2ConsumerBlueprint, oauth_authorized, oauth_error
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.contrib.fitbit import make_fitbit_blueprint
@@ -15,7 +15,7 @@ from oauthlib.oauth2 import OAuth2Error
 from requests import RequestException
 
 from app import accounts
-from app.extensions import db, limiter, login_manager, queues
+from app.extensions import db, limiter, login_manager
 from app.models import OAuth, User
 from app.providers import PlatformError, client_for, configured_platforms
 from app.tasks import accounts as account_jobs

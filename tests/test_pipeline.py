@@ -8,7 +8,6 @@ import pytest
 from rq import Queue
 
 from app.extensions import db, queues
-from app.models import ConnectionState, User
 from tests.conftest import wait_until
 from tests.journeys import devices_reads, settled, signed_up_user, texts
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -184,18 +185,26 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str]):
         self.env = env
         self.process: subprocess.Popen | None = None
+        # A file, not a pipe: nobody reads a pipe while the test runs, and a worker logging failures (a
+        # database outage, say) would fill it and block on its next log line.
+        self.log = tempfile.TemporaryFile()
+
+    def output(self) -> str:
+        """Everything the worker has logged so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def start(self) -> WorkerProcess:
         before = {worker.name for worker in Worker.all(connection=queues.redis)}
         self.process = subprocess.Popen(
             [sys.executable, "worker.py"], cwd=ROOT, env=self.env, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_until(
             lambda: {w.name for w in Worker.all(connection=queues.redis)} - before or self.process.poll() is not None,
             what="the worker to register",
         )
-        assert self.process.poll() is None, self.process.stdout.read().decode()
+        assert self.process.poll() is None, self.output()
         return self
 
     def kill(self) -> None:
@@ -209,7 +218,7 @@ class WorkerProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.process.stdout.close()
+        self.log.close()
 
 
 @pytest.fixture
@@ -232,9 +241,9 @@ def sign_in(live_app):
     """Walk the OAuth dance through the emulator's consent screen, as a browser would."""
 
     def walk(platform: str, person_id: str, scopes: list[str] | None = None, decision: str = "approve",
-             session: requests.Session | None = None):
+             session: requests.Session | None = None, app_url: str | None = None):
         browser = session or requests.Session()
-        start = browser.get(f"{live_app.url}/login/{platform}", allow_redirects=False, timeout=10)
+        start = browser.get(f"{app_url or live_app.url}/login/{platform}", allow_redirects=False, timeout=10)
         assert start.status_code == 302, start.text
         consent_url = start.headers["Location"]
         requested = parse_qs(urlparse(consent_url).query)["scope"][0].split()

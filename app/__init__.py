@@ -37,10 +37,12 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import security
-    from app.extensions import csrf, db, limiter, login_manager, migrate, queues, token_cipher
+    from app.extensions import csrf, db, limiter, login_manager, migrate, queues, release_session, token_cipher
 
     security.init_app(app)
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy's own teardown (the last registered runs first), which then has nothing left.
+    app.teardown_appcontext(release_session)
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db, queues
-from app.models import OutgoingMessage, User, utcnow
+from app.models import Device, OutgoingMessage, User, utcnow
 from tests.conftest import wait_until
 
 PHONE = "+447700900123"
@@ -36,6 +36,12 @@ def texts(user, kind: str | None = None) -> list[OutgoingMessage]:
     query = select(OutgoingMessage).where(OutgoingMessage.user_id == user.id).order_by(OutgoingMessage.id)
     rows = db.session.scalars(query).all()
     return [row for row in rows if kind is None or row.kind == kind]
+
+
+def device_in_low(user) -> bool:
+    """Whether the user's tracker is in a low-battery episode, as the worker last recorded it."""
+    db.session.expire_all()
+    return bool(db.session.scalars(select(Device.in_low).where(Device.user_id == user.id)).first())
 
 
 def settled(user, *, reads: int, emulator, person) -> None:

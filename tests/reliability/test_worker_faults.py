@@ -14,20 +14,15 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
 from app.extensions import QUEUE_NAMES, db, queues
-from app.models import Device, MessageStatus, OutgoingMessage
+from app.models import MessageStatus, OutgoingMessage
 from tests.conftest import wait_until
-from tests.journeys import signed_up_user, texts
+from tests.journeys import device_in_low, signed_up_user, texts
 
 SEED = 8
 
 
 def sign_up(emulator, sign_in, count: int, platform: str = "google"):
     return [signed_up_user(emulator, sign_in, platform, level=80, phone=f"+4477009003{n:02d}")[:2] for n in range(count)]
-
-
-def device_in_low(user) -> bool:
-    db.session.expire_all()
-    return bool(db.session.scalars(select(Device.in_low).where(Device.user_id == user.id)).first())
 
 
 def nothing_left_over() -> bool:

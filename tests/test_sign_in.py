@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from app.extensions import db
+from app.extensions import db, queues
 from app.models import OAuth, Platform, User
+from app.tasks.sweeps import resume_account_setups
 from tests.conftest import wait_until
 
 
@@ -83,3 +84,44 @@ def test_a_fitbit_sign_in_creates_the_subscription_once(emulator, sign_in, start
     assert user.fitbit_subscription_id == f"battery-text-{user.id}"
     statuses = [call["status"] for call in emulator.requests_made(platform="fitbit", endpoint="create_subscription")]
     assert statuses == [201, 409]
+
+
+def fitbit_subscriptions(emulator, person) -> list[dict]:
+    return emulator.control("GET", f"/people/{person['id']}")["subscriptions"]
+
+
+def test_a_subscription_the_platform_fails_at_sign_in_is_retried_until_pushes_can_arrive(emulator, sign_in, start_worker):
+    person = emulator.person()
+    sign_in("fitbit", person["id"])
+    # Fitbit answers every call with a 503 while the new account is being set up.
+    emulator.control("POST", "/faults", fitbit={"error_rate": 1})
+    start_worker()
+    wait_until(lambda: len([call for call in emulator.requests_made(platform="fitbit") if call["status"] == 503]) >= 2,
+               what="the setup and its first retry to fail")
+    assert fitbit_subscriptions(emulator, person) == []
+    emulator.control("POST", "/faults", fitbit={"error_rate": 0})
+    wait_until(lambda: fitbit_subscriptions(emulator, person), seconds=40, what="the subscription once Fitbit is back")
+    pushes = emulator.sync(person["id"])["pushes"]
+    assert [push["status"] for push in pushes] == [204]
+    wait_until(lambda: emulator.requests_made(platform="fitbit", endpoint="devices"), what="the sync the push asked for")
+
+
+def test_a_fitbit_account_whose_setup_was_lost_is_set_up_again_by_the_sweep(emulator, sign_in, start_worker):
+    fitbit_person, google_person = emulator.person(), emulator.person()
+    sign_in("fitbit", fitbit_person["id"])
+    sign_in("google", google_person["id"])
+    fitbit_user = db.session.scalars(select(User).where(User.platform == Platform.FITBIT)).one()
+    # No worker has run yet. Lose the Fitbit setup, as when RQ fails the job of a worker that died.
+    queues.queue("default").fetch_job(f"prepare-account-{fitbit_user.id}").delete()
+    assert resume_account_setups() == 1
+    # One waiting setup is enough, and Google accounts have no subscription to make.
+    assert resume_account_setups() == 0
+    start_worker()
+    wait_until(lambda: fitbit_subscriptions(emulator, fitbit_person), what="the subscription")
+
+    def subscription_recorded() -> str | None:
+        db.session.refresh(fitbit_user)
+        return fitbit_user.fitbit_subscription_id
+
+    assert wait_until(subscription_recorded, what="the setup to finish") == f"battery-text-{fitbit_user.id}"
+    assert resume_account_setups() == 0

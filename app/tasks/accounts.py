@@ -6,6 +6,7 @@ import json
 import logging
 
 from rq import Retry
+from rq.job import JobStatus
 
 from app import accounts, outbox
 from app.extensions import db, queues, token_cipher
@@ -34,9 +35,28 @@ def subscription_id(user: User) -> str:
     return f"battery-text-{user.id}"
 
 
+# A Fitbit account without its subscription gets no pushes, so setting one up must outlast a bad hour at the
+# platform; past the last retry the sweep starts it again (sweeps.resume_account_setups).
+SETUP_RETRY = Retry(max=6, interval=[5, 15, 60, 300, 1800, 3600])
+SETUP_PENDING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
 def after_sign_in(user: User) -> None:
     """Called by the web process: the slow parts of signing in happen in a worker."""
-    queues.queue("default").enqueue(prepare_account, user.id, retry=Retry(max=3, interval=[10, 60, 300]))
+    queue_account_setup(user.id)
+
+
+def queue_account_setup(user_id: int) -> bool:
+    """Queue `prepare_account` unless the user's is already waiting, running or due for a retry."""
+    queue = queues.queue("default")
+    job_id = f"prepare-account-{user_id}"
+    earlier = queue.fetch_job(job_id)
+    if earlier is not None:
+        if earlier.get_status(refresh=False) in SETUP_PENDING:
+            return False
+        earlier.delete()
+    queue.enqueue(prepare_account, user_id, retry=SETUP_RETRY, job_id=job_id)
+    return True
 
 
 def prepare_account(user_id: int) -> None:

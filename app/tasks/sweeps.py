@@ -11,8 +11,9 @@ from sqlalchemy import delete, or_, select, update
 
 from app import alerts, outbox
 from app.extensions import db, queues
-from app.models import ConnectionState, Device, PendingPush, User, utcnow
+from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
 from app.tasks import maintenance, texts
+from app.tasks.accounts import queue_account_setup
 from app.tasks.sync import (
     DIRTY,
     _queued_key,
@@ -46,14 +47,15 @@ def schedule_sweeps(now: datetime | None = None) -> None:
 
 
 def run_sweeps() -> dict[str, int]:
-    """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs and stalled texts,
-    text about silent devices."""
+    """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs, stalled texts and
+    account setups that gave up, text about silent devices."""
     try:
         return {
             "pending_pushes": drain_pending_pushes(),
             "recovered_syncs": recover_interrupted_syncs(),
             "silent_texts": text_silent_devices(),
             "stalled_texts": texts.resume_stalled_texts(),
+            "account_setups": resume_account_setups(),
             "backstop_syncs": backstop_syncs(),
         }
     finally:
@@ -84,6 +86,19 @@ def recover_interrupted_syncs() -> int:
         if request_sync(platform, platform_user_id):
             recovered += 1
     return recovered
+
+
+def resume_account_setups() -> int:
+    """A connected Fitbit account still without its subscription gets no pushes: its setup gave up (the
+    platform failed every retry) or died with a worker. Set it up again."""
+    unsubscribed = db.session.scalars(
+        select(User.id).where(
+            User.platform == Platform.FITBIT,
+            User.connection_state == ConnectionState.CONNECTED,
+            User.fitbit_subscription_id.is_(None),
+        ).order_by(User.id).limit(BACKSTOP_BATCH)
+    ).all()
+    return sum(queue_account_setup(user_id) for user_id in unsubscribed)
 
 
 def text_silent_devices(now: datetime | None = None) -> int:

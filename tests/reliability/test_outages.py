@@ -341,8 +341,10 @@ def run_restart(make_app, own_postgres, emulator, sign_in, start_worker, live_ap
             emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=11)
             emulator.sync(person["id"])
             wait_until(lambda: len(texts(user, "low")) == 2, seconds=60, what="the next episode's text")
-        # Once one request got through, every later one did: no dead pooled connection was handed out.
-        assert set(load.answered_since(recovered)) == {200}, sorted(set(load.answered_since(recovered)))
+        # Once requests got through, every later one did: no dead pooled connection was handed out. (A second's
+        # grace: a request already failing at the moment the server came back may finish just after a success.)
+        later = load.answered_since(recovered + 1)
+        assert later and set(later) == {200}, sorted(set(later))
         assert set(load.answered_since(0)) <= {200, 503}, "the site answered the outage with a clear 503, not a crash"
         # The same worker process did all of it.
         assert worker.process.poll() is None

@@ -9,7 +9,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -118,13 +117,19 @@ def make_app(test_env):
 def live_app(_app, live_emulator):
     """Our app over real HTTP, with the emulator pushing to its webhooks."""
     with LiveServer(_app) as server:
-        requests.post(live_emulator.url + "/_control/settings", json={
-            "FITBIT_SUBSCRIBER_URL": server.url + "/webhooks/fitbit",
-            "GOOGLE_SUBSCRIBER_URL": server.url + "/webhooks/google-health",
-            "VONAGE_INBOUND_URL": server.url + "/webhooks/vonage/inbound",
-            "VONAGE_STATUS_URL": server.url + "/webhooks/vonage/status",
-        }, timeout=5).raise_for_status()
+        settings = requests.post(live_emulator.url + "/_control/settings", json=webhooks_of(server.url), timeout=5)
+        settings.raise_for_status()
         yield server
+
+
+def webhooks_of(app_url: str) -> dict[str, str]:
+    """The emulator's settings that send its pushes and phone replies to the app at `app_url`."""
+    return {
+        "FITBIT_SUBSCRIBER_URL": app_url + "/webhooks/fitbit",
+        "GOOGLE_SUBSCRIBER_URL": app_url + "/webhooks/google-health",
+        "VONAGE_INBOUND_URL": app_url + "/webhooks/vonage/inbound",
+        "VONAGE_STATUS_URL": app_url + "/webhooks/vonage/status",
+    }
 
 
 class Emulator:

@@ -10,8 +10,8 @@ import base64
 import hashlib
 import hmac
 import json
-import shutil
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from redis import Redis
 from flask_migrate import upgrade
+from redis import Redis
 from sqlalchemy import func, select, text
 
 from app.extensions import db, queues
 from app.models import PendingPush
 from app.tasks.sweeps import drain_pending_pushes
 from sandbox.server import LiveServer
-from tests.conftest import ROOT, wait_until
+from tests.conftest import ROOT, wait_until, webhooks_of
 from tests.journeys import device_in_low, signed_up_user, texts
 
 # Fitbit gives a subscriber 5 s to answer; the web process must stay inside that with Redis gone.
@@ -250,20 +250,11 @@ def own_postgres():
 @contextmanager
 def pushes_going_to(emulator, url: str, usual_url: str):
     """The emulator's pushes and phone replies reach the app at `url` for a while, then the usual app again."""
-
-    def point_at(base: str) -> None:
-        emulator.control("POST", "/settings", **{
-            "FITBIT_SUBSCRIBER_URL": base + "/webhooks/fitbit",
-            "GOOGLE_SUBSCRIBER_URL": base + "/webhooks/google-health",
-            "VONAGE_INBOUND_URL": base + "/webhooks/vonage/inbound",
-            "VONAGE_STATUS_URL": base + "/webhooks/vonage/status",
-        })
-
-    point_at(url)
+    emulator.control("POST", "/settings", **webhooks_of(url))
     try:
         yield
     finally:
-        point_at(usual_url)
+        emulator.control("POST", "/settings", **webhooks_of(usual_url))
 
 
 class HealthLoad:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -34,6 +35,10 @@ BACKSTOP_HOURS = 24
 # Spread backstop syncs over ten minutes so they never arrive as one burst at the platforms.
 BACKSTOP_SPREAD_SECONDS = 600
 BACKSTOP_BATCH = 500
+# After a long Redis outage the kept pushes can number one per user; one sweep drains them in batches for
+# this long (a batch is 1,000 Redis script calls and one delete), and the next sweep goes on.
+DRAIN_BATCH = 1000
+DRAIN_SECONDS = 30
 
 
 def schedule_sweeps(now: datetime | None = None) -> None:
@@ -63,13 +68,20 @@ def run_sweeps() -> dict[str, int]:
 
 
 def drain_pending_pushes() -> int:
-    pushes = db.session.scalars(select(PendingPush).order_by(PendingPush.id).limit(5000)).all()
-    for push in pushes:
-        request_sync(push.platform, push.platform_user_id)
-    if pushes:
+    """Turn the pushes kept while Redis was down into sync requests, a batch at a time, for at most
+    DRAIN_SECONDS; the next sweep takes whatever is left."""
+    drained = 0
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        pushes = db.session.scalars(select(PendingPush).order_by(PendingPush.id).limit(DRAIN_BATCH)).all()
+        for push in pushes:
+            request_sync(push.platform, push.platform_user_id)
+        if not pushes:
+            break
         db.session.execute(delete(PendingPush).where(PendingPush.id.in_([push.id for push in pushes])))
         db.session.commit()
-    return len(pushes)
+        drained += len(pushes)
+    return drained
 
 
 def recover_interrupted_syncs() -> int:

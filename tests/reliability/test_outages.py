@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db, queues
 from app.models import PendingPush
-from app.tasks.sweeps import drain_pending_pushes
+from app.tasks.sweeps import DRAIN_BATCH, drain_pending_pushes
 from sandbox.server import LiveServer
 from tests.conftest import ROOT, wait_until, webhooks_of
 from tests.journeys import device_in_low, signed_up_user, texts
@@ -147,6 +147,17 @@ def test_pushes_during_a_short_redis_outage_are_answered_in_time_and_none_is_los
 @pytest.mark.slow
 def test_pushes_during_a_thirty_second_redis_outage_are_answered_in_time_and_none_is_lost(app, make_app, own_redis):
     run_outage(app, make_app, own_redis, outage_seconds=30)
+
+
+def test_one_sweep_turns_more_kept_pushes_than_one_batch_into_sync_requests(app):
+    """After a long outage there can be a kept push per user: one sweep must not stop at one batch."""
+    owners = [f"KEPT{n}" for n in range(2 * DRAIN_BATCH + 7)]
+    db.session.add_all(PendingPush(platform="fitbit", platform_user_id=owner) for owner in owners)
+    db.session.commit()
+    assert drain_pending_pushes() == len(owners)
+    assert db.session.scalar(select(func.count(PendingPush.id))) == 0
+    marked = {key.decode().split(":", 1)[1] for key in queues.redis.hkeys("sync:dirty")}
+    assert marked == set(owners)
 
 
 def test_the_app_recovers_by_itself_when_the_database_drops_its_connections(app, live_app):

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import time
 
 import psycopg
@@ -91,7 +89,7 @@ QUERIES = {
     # app/tasks/texts.py resume_stalled_texts (due <= now - STALLED_AFTER; status queued)
     "sweep: stalled texts": "SELECT outgoing_messages.id FROM outgoing_messages WHERE outgoing_messages.status = 'queued' AND coalesce(outgoing_messages.send_after, outgoing_messages.created_at) <= now() - interval '5 minutes' LIMIT 500",
     # app/tasks/maintenance.py prune_battery_history, run hourly: one hour of the oldest readings past the cutoff
-    "hourly prune (deletes 1 h of readings; BRIN on read_at)": f"DELETE FROM battery_readings WHERE read_at < now() - interval '{{prune_days}} days'",
+    "hourly prune (deletes 1 h of readings; BRIN on read_at)": "DELETE FROM battery_readings WHERE read_at < now() - interval '{prune_days} days'",
     # app/tasks/sync.py: the job's user lookup
     "sync: user by platform id": "SELECT * FROM users WHERE platform = 'google' AND platform_user_id = 'health-4242'",
     # app/outbox.py texts_sent_today

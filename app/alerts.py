@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.devices import Battery, battery_state, display_name, is_watched, known_level
+from app.timezones import zone_named
 
 TextKind = Literal["low", "empty", "silent"]
-Battery = Literal["empty", "low", "charged", "neither"]
 
-FORGOTTEN_AFTER = timedelta(days=30)  # both platforms keep old devices in the list for good
-CHARGED_MARGIN = 10  # percentage points above the threshold that end a low-battery episode
 MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
-SMS_SEGMENT_LENGTH = 160
 URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
-
-# GSM 03.38 basic character set (without the escape to the extension table): one septet each.
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-TYPOGRAPHIC_TO_GSM7 = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-FALLBACK_NAMES = {"TRACKER": "tracker", "WATCH": "watch", "SCALE": "scale"}
 
 LOW_AT_LEVEL = "Battery low: your {name} is at {level}%. Charge it soon so it keeps tracking."
 LOW_NO_LEVEL = "Battery low: your {name} has little charge left. Charge it soon so it keeps tracking."
@@ -112,13 +102,14 @@ def decide(
     new_states: dict[str, EpisodeState] = {}
     texts: list[Text] = []
     for reading in readings:
-        if not _is_watched(reading, settings, now):
+        if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
         before = states.get(reading.device_key, EpisodeState())
-        after, kind = _next_episode(before, _battery(reading, settings.threshold_percent))
+        battery = battery_state(reading.battery_status, reading.battery_level, settings.threshold_percent)
+        after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
         if kind is not None:
-            body = _battery_text(kind, _device_name(reading), _known_level(reading))
+            body = _battery_text(kind, _device_name(reading), known_level(reading.battery_level))
             texts.append(Text(kind, reading.device_key, after.episode, body))
     return _deliverable(texts, new_states, settings, now, texts_sent_today)
 
@@ -142,7 +133,7 @@ def decide_silence(
     new_states: dict[str, EpisodeState] = {}
     texts: list[Text] = []
     for reading in readings:
-        if not _is_watched(reading, settings, now):
+        if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
         state = states.get(reading.device_key, EpisodeState())
         if reading.last_sync_at is not None:
@@ -157,45 +148,9 @@ def decide_silence(
     return _deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
-def is_single_gsm7_segment(text: str) -> bool:
-    """Say whether a text goes out as one plain SMS, so a battery alert never costs two segments."""
-    return len(text) <= SMS_SEGMENT_LENGTH and all(char in GSM7_BASIC for char in text)
-
-
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-
-
-def _is_watched(reading: DeviceReading, settings: AlertSettings, now: datetime) -> bool:
-    if (reading.device_type or "").upper() == "SCALE" and not settings.include_scales:
-        return False
-    # Google Health may omit lastSyncTime: such a device is judged on its battery alone.
-    return reading.last_sync_at is None or now - reading.last_sync_at <= FORGOTTEN_AFTER
-
-
-def _known_level(reading: DeviceReading) -> int | None:
-    level = reading.battery_level
-    return level if level is not None and 0 <= level <= 100 else None
-
-
-def _battery(reading: DeviceReading, threshold_percent: int) -> Battery:
-    """Classify a reading; a known level decides "charged", the status only stands in without one.
-
-    So at threshold 20, status Medium with level 25 is neither low nor charged: it keeps the
-    episode as it is, until the level reaches 30 (or 100 when threshold + 10 is beyond it).
-    """
-    status = (reading.battery_status or "").strip().lower()
-    level = _known_level(reading)
-    if status == "empty" or level == 0:
-        return "empty"
-    if status == "low" or (level is not None and level <= threshold_percent):
-        return "low"
-    if level is not None:
-        charged = level >= min(threshold_percent + CHARGED_MARGIN, 100)
-    else:
-        charged = status in ("high", "medium")
-    return "charged" if charged else "neither"
 
 
 def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, TextKind | None]:
@@ -238,32 +193,18 @@ def _quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
     end = settings.quiet_end.replace(tzinfo=None)
     if start == end:
         return None
-    zone = _zone(settings.time_zone)
+    zone = zone_named(settings.time_zone)
     local = now.astimezone(zone)
     clock = local.time()
     quiet = start <= clock < end if start < end else (clock >= start or clock < end)
     if not quiet:
         return None
     end_day = local.date() if clock < end else local.date() + timedelta(days=1)
-    return datetime.combine(end_day, end, tzinfo=zone).astimezone(timezone.utc)
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    # A bad name raises one of three: unknown zone, malformed key, or a tzdata folder like "Europe".
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return ZoneInfo("UTC")
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
 def _device_name(reading: DeviceReading) -> str:
-    name = (reading.product_name or "").translate(TYPOGRAPHIC_TO_GSM7)
-    name = " ".join("".join(char for char in name if char in GSM7_BASIC).split())
-    if not name:
-        return FALLBACK_NAMES.get((reading.device_type or "").upper(), "device")
-    if len(name) > MAX_PRODUCT_NAME:  # cut at a word where there is one
-        name = name[: MAX_PRODUCT_NAME + 1].rsplit(" ", 1)[0][:MAX_PRODUCT_NAME]
-    return name
+    return display_name(reading.product_name, reading.device_type, MAX_PRODUCT_NAME)
 
 
 def _battery_text(kind: TextKind, name: str, level: int | None) -> str:

@@ -1,18 +1,23 @@
-"""The one door for every text: an outbox row written once per key, the gates every send passes, the day's count."""
+"""The outbox: one row per text, written once per key before it is sent, the gates every send passes, the day's count.
+
+Delivery itself is a job (`tasks.delivery`); this module only keeps the rows and says what may go out.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db, queues
+from app import events
+from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.timezones import local_midnight
+from app.wording import VERIFICATION_REDACTED
 
 log = logging.getLogger(__name__)
 
@@ -27,26 +32,25 @@ KINDS = OPTED_IN_KINDS | {VERIFICATION, OPT_OUT_CONFIRMATION}
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_BODY = 480  # three SMS segments; every text we write is meant to fit in one
-# Named by path, not imported: the jobs module imports this one.
-DELIVER_JOB = "app.tasks.texts.deliver_text"
 COUNTED_STATUSES = (MessageStatus.QUEUED, MessageStatus.SUBMITTED, MessageStatus.DELIVERED, MessageStatus.FAILED)
+SETTLED_STATUSES = frozenset({MessageStatus.SUBMITTED, MessageStatus.DELIVERED, MessageStatus.FAILED,
+                              MessageStatus.SKIPPED})
 
 
-def queue_text(
+def write_text(
     user: User, kind: str, key: str, body: str, send_after: datetime | None = None
-) -> OutgoingMessage | None:
-    """Write the text to the outbox once per key and start its delivery, so a repeated push never texts twice.
+) -> tuple[OutgoingMessage | None, bool]:
+    """Write the text once per key: the row for `key` (new or existing) and whether this call wrote it. Commits.
 
-    Returns the row for `key`, new or existing, or None when the user has no number. Commits.
-    Only the caller that inserted the row enqueues the delivery; a row whose enqueue was lost
-    (Redis down) is picked up by `tasks.texts.resume_stalled_texts`.
+    None when the user has no number. Two workers writing the same key at once both succeed, and
+    only one of them is told it wrote the row, so only that one starts its delivery.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown text kind {kind!r}")
     if len(body) > MAX_BODY:
         raise ValueError(f"a text body is at most {MAX_BODY} characters")
     if not user.phone:
-        return None
+        return None, False
     now = utcnow()
     values = {
         "user_id": user.id,
@@ -63,19 +67,13 @@ def queue_text(
     inserted = _insert_if_new(values)
     db.session.commit()
     message = db.session.scalars(select(OutgoingMessage).where(OutgoingMessage.idempotency_key == key)).one()
-    if not inserted:
-        return message
-    texts = queues.queue("texts")
-    if send_after is not None and send_after > now:
-        texts.enqueue_at(send_after, DELIVER_JOB, message.id)
-    else:
-        texts.enqueue(DELIVER_JOB, message.id)
-    log.info("text %s queued (%s) for user %s", message.id, kind, user.id)
-    return message
+    if inserted:
+        log.info("text %s written (%s) for user %s", message.id, kind, user.id)
+    return message, inserted
 
 
 def _insert_if_new(values: dict) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on the key: two workers writing the same text at once both succeed."""
+    """INSERT … ON CONFLICT DO NOTHING on the key."""
     table = OutgoingMessage.__table__
     dialect = db.engine.dialect.name
     if dialect in {"postgresql", "sqlite"}:
@@ -90,14 +88,41 @@ def _insert_if_new(values: dict) -> bool:
     return True
 
 
-def local_midnight(time_zone: str, now: datetime) -> datetime:
-    """Midnight today where the user lives (UTC for an unknown zone), as an aware UTC-comparable time."""
-    try:
-        zone = ZoneInfo(time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local_now = now.astimezone(zone)
-    return datetime.combine(local_now.date(), time(0), tzinfo=zone)
+def shown_body(message: OutgoingMessage) -> str:
+    """The body as anyone but the phone may see it: a code never, whatever state its row is in."""
+    return VERIFICATION_REDACTED if message.kind == VERIFICATION else message.body
+
+
+def settle(message: OutgoingMessage, expected: dict, values: dict) -> bool:
+    """Move a row on where it still matches `expected` (another job or a receipt may have moved it first).
+
+    The one place a row's state changes: a settled code text loses its code, and open dashboards
+    hear of every new status. Commits; True when this call changed the row.
+    """
+    if values.get("status") in SETTLED_STATUSES and message.kind == VERIFICATION:
+        # The code is kept only as a hash; once the text is settled its body loses the code too.
+        values = {**values, "body": VERIFICATION_REDACTED}
+    conditions = [getattr(OutgoingMessage, column) == value for column, value in expected.items()]
+    changed = db.session.execute(
+        update(OutgoingMessage)
+        .where(OutgoingMessage.id == message.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if changed and "status" in values:
+        events.publish(message.user_id, {"type": "text", "id": message.id, "status": values["status"].value})
+    return bool(changed)
+
+
+def flag_phone(user_id: int, phone: str, reason: str | None) -> None:
+    """Mark the number as failing (or, with no reason, working again) for the dashboard; the caller commits."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.phone == phone)
+        .values(phone_failed_at=utcnow() if reason else None, phone_failure=reason[:200] if reason else None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def texts_sent_today(user: User, now: datetime) -> int:
@@ -148,10 +173,14 @@ def blocked_reason(message: OutgoingMessage, user: User | None, now: datetime) -
         return None if user.opted_out_at is not None else "the user opted back in"
     if user.opted_out_at is not None:
         return "the user replied STOP"
-    if message.kind in ALERT_KINDS:
-        if user.paused:
-            return "alerts are paused"
-        cap = int(current_app.config["DAILY_TEXT_CAP"])
-        if alerts_gone_out_today(user, now, leaving_out=message.id) >= cap:
-            return f"the daily cap of {cap} texts is reached"
+    return _alert_blocked_reason(message, user, now) if message.kind in ALERT_KINDS else None
+
+
+def _alert_blocked_reason(message: OutgoingMessage, user: User, now: datetime) -> str | None:
+    """The gates only alerts pass: not paused, and under the day's cap."""
+    if user.paused:
+        return "alerts are paused"
+    cap = int(current_app.config["DAILY_TEXT_CAP"])
+    if alerts_gone_out_today(user, now, leaving_out=message.id) >= cap:
+        return f"the daily cap of {cap} texts is reached"
     return None

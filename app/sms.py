@@ -68,6 +68,12 @@ def vonage_number(e164: str) -> str:
     return e164.removeprefix("+")
 
 
+def e164_number(msisdn: str) -> str | None:
+    """The number a Vonage webhook names (digits, a '+' tolerated) as we store it, or None if it is no number."""
+    digits = msisdn.strip().removeprefix("+")
+    return "+" + digits if digits.isdigit() else None
+
+
 def refused(status: str, error_text: str) -> SmsSendError:
     """Turn a Vonage per-message status into our own error kind."""
     reason = f"Vonage status {status}: {error_text}"[:200]

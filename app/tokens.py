@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from redis.exceptions import LockError
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 
-from app.extensions import db, queues
+from app import locks
+from app.extensions import db
 from app.models import OAuth, User
 from app.providers import AccessRevoked, PlatformClient, PlatformUnavailable, TokenExpired
 
@@ -37,10 +38,8 @@ def refreshed_token(user: User, client: PlatformClient, stale_access_token: str 
     out. Inside the lock we re-read the stored token; if another worker already replaced the
     one we found stale, we use theirs. The new pair is committed before anyone uses it.
     """
-    lock = queues.redis.lock(f"lock:token-refresh:{user.id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
-    if not lock.acquire():
-        raise PlatformUnavailable("another worker is still refreshing this user's token")
-    try:
+    busy = PlatformUnavailable("another worker is still refreshing this user's token")
+    with locks.held(f"lock:token-refresh:{user.id}", LOCK_SECONDS, busy):
         row = stored_token_row(user)
         if row is None:
             raise AccessRevoked("no token stored")
@@ -52,11 +51,6 @@ def refreshed_token(user: User, client: PlatformClient, stale_access_token: str 
         row.token = fresh
         db.session.commit()
         return fresh
-    finally:
-        try:
-            lock.release()
-        except LockError:
-            pass
 
 
 def session_for(client: PlatformClient, token: dict[str, Any]) -> OAuth2Session:

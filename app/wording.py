@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import string
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Sequence
 
-from app.alerts import is_single_gsm7_segment
-from app.models import Device
+from app.alerts import DeviceReading
+from app.devices import display_name
+from app.segments import is_single_gsm7_segment
 
 VERIFICATION = (
     "Your Battery Text code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this text."
@@ -28,9 +29,15 @@ HELP = "Battery Text: reply BATTERY for battery levels, STOP to end texts, START
 OPTED_OUT = "Battery Text: you will get no more texts. Reply START to turn them back on."
 OPTED_IN = "Battery Text: texts are back on. Reply BATTERY for levels, STOP to end."
 ALREADY_IN = "Battery Text: your texts are on. Reply BATTERY for levels, STOP to end."
+RECONNECT = (
+    "Battery Text: we can no longer read your tracker's battery, so alerts are paused. "
+    "Sign in again at {site} to turn them back on."
+)
+RETIRED = (
+    "Battery Text: Fitbit has switched off its old service, so alerts are paused. "
+    "Reconnect with Google at {site} to keep them coming."
+)
 
-FORGOTTEN_AFTER = timedelta(days=30)  # both platforms keep long-gone devices in their lists
-FALLBACK_NAMES = {"TRACKER": "tracker", "WATCH": "watch", "SCALE": "scale"}
 MAX_NAME = 24
 MAX_DEVICES = 8  # keeps even a drawer full of trackers inside three segments
 
@@ -39,9 +46,9 @@ def verification_text(code: str) -> str:
     return VERIFICATION.format(code=code)
 
 
-def device_level(device: Device) -> str:
+def device_level(device: DeviceReading) -> str:
     """'Charge 6 80%', or the platform's word when it gives no percentage: 'Sense 2 low'."""
-    name = (device.product_name or FALLBACK_NAMES.get(device.device_type, "tracker"))[:MAX_NAME].strip()
+    name = display_name(device.product_name, device.device_type, MAX_NAME)
     if device.battery_level is not None:
         return f"{name} {device.battery_level}%"
     if device.battery_status:
@@ -49,24 +56,11 @@ def device_level(device: Device) -> str:
     return f"{name} not read yet"
 
 
-def watched_devices(devices: Iterable[Device], include_scales: bool, now: datetime) -> list[Device]:
-    """The devices worth reporting: no scales unless asked for, none silent for a month."""
-    return sorted(
-        (
-            device
-            for device in devices
-            if (include_scales or device.device_type != "SCALE")
-            and (device.last_sync_at is None or now - device.last_sync_at <= FORGOTTEN_AFTER)
-        ),
-        key=lambda device: (device.product_name or "", device.platform_device_id),
-    )
-
-
-def levels_sentence(devices: list[Device]) -> str:
+def levels_sentence(devices: Sequence[DeviceReading]) -> str:
     return ", ".join(device_level(device) for device in devices[:MAX_DEVICES]) + "."
 
 
-def welcome_text(devices: list[Device]) -> str:
+def welcome_text(devices: Sequence[DeviceReading]) -> str:
     """The first text after verifying: proof that texts arrive, with each device's battery right now."""
     if not devices:
         return WELCOME_NO_DEVICES
@@ -78,25 +72,30 @@ def welcome_text(devices: list[Device]) -> str:
     return WELCOME_SHORT.format(levels=levels)
 
 
-def battery_text(devices: list[Device]) -> str:
+def battery_text(devices: Sequence[DeviceReading]) -> str:
     """The answer to BATTERY: every watched device's level, in one line."""
     if not devices:
         return BATTERY_NO_DEVICES
     return BATTERY.format(levels=levels_sentence(devices))
 
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-BATTERY_WORDS = frozenset({"BATTERY", "BATT"})
+class Reply(str, enum.Enum):
+    """What a text from the user's phone asks for."""
+
+    STOP = "STOP"
+    START = "START"
+    BATTERY = "BATTERY"
+    HELP = "HELP"
 
 
-def reply_keyword(text: str | None) -> str | None:
-    """'STOP', 'START' or 'BATTERY' when a reply is one of the words we act on, else None (it gets help)."""
+REPLY_WORDS = {
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), Reply.STOP),
+    **dict.fromkeys(("START", "UNSTOP", "YES"), Reply.START),
+    **dict.fromkeys(("BATTERY", "BATT"), Reply.BATTERY),
+}
+
+
+def reply_keyword(text: str | None) -> Reply:
+    """The reply's meaning: one of the words we act on, whatever its case and punctuation, else HELP."""
     word = (text or "").strip().strip(string.punctuation + string.whitespace).upper()
-    if word in STOP_WORDS:
-        return "STOP"
-    if word in START_WORDS:
-        return "START"
-    if word in BATTERY_WORDS:
-        return "BATTERY"
-    return None
+    return REPLY_WORDS.get(word, Reply.HELP)

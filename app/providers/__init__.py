@@ -30,6 +30,16 @@ def client_for(platform: str) -> PlatformClient:
     return CLIENTS[name](current_app.config, RateGate(queues.redis, name))
 
 
+def platform_name(platform: str) -> str:
+    """The platform as people know it: "Fitbit" or "Google"."""
+    return CLIENTS[getattr(platform, "value", platform)].display_name
+
+
+def scopes_for(platform: str) -> tuple[str, ...]:
+    """The OAuth scopes sign-in asks the platform for."""
+    return CLIENTS[getattr(platform, "value", platform)].scopes
+
+
 def configured_platforms() -> list[str]:
     """The platforms people can sign in with: those with a client id (both in the sandbox)."""
     return [name for name in ("google", "fitbit") if current_app.config.get(f"{name.upper()}_CLIENT_ID")]
@@ -38,4 +48,5 @@ def configured_platforms() -> list[str]:
 __all__ = [
     "AccessRevoked", "DeviceStatus", "Identity", "MissingPermission", "PlatformClient", "PlatformError",
     "PlatformRetired", "PlatformUnavailable", "RateLimited", "TokenExpired", "client_for", "configured_platforms",
+    "platform_name", "scopes_for",
 ]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import tzinfo
+from typing import Any
 
 import requests
 from requests.auth import HTTPBasicAuth
 
 from app.providers.base import (
     AccessRevoked,
-    Identity,
     DeviceStatus,
+    Identity,
     PlatformError,
     PlatformRetired,
     PlatformUnavailable,
@@ -25,6 +27,8 @@ class PlatformClient:
     """One wearable platform as our workers see it; subclasses fill in the URLs and the wire formats."""
 
     name: str
+    # How the product names the platform to people ("Connect Google").
+    display_name: str
     scopes: tuple[str, ...]
     # Without this scope we cannot read batteries: sign-in asks the user to grant it.
     device_scope: str
@@ -41,7 +45,8 @@ class PlatformClient:
     def identify(self, session: requests.Session, token: Mapping[str, Any]) -> Identity:
         raise NotImplementedError
 
-    def devices(self, session: requests.Session, platform_user_id: str, time_zone: str) -> list[DeviceStatus]:
+    def devices(self, session: requests.Session, platform_user_id: str, zone: tzinfo) -> list[DeviceStatus]:
+        """Every paired device with its battery; `zone` reads platforms that report local wall times."""
         raise NotImplementedError
 
     def time_zone(self, session: requests.Session, platform_user_id: str) -> str | None:
@@ -62,7 +67,8 @@ class PlatformClient:
     # -- shared mechanics --------------------------------------------------------------
     @property
     def client_auth(self) -> HTTPBasicAuth:
-        return HTTPBasicAuth(self.config[f"{self.name.upper()}_CLIENT_ID"], self.config[f"{self.name.upper()}_CLIENT_SECRET"])
+        prefix = self.name.upper()
+        return HTTPBasicAuth(self.config[f"{prefix}_CLIENT_ID"], self.config[f"{prefix}_CLIENT_SECRET"])
 
     def granted_scopes(self, token: Mapping[str, Any]) -> set[str]:
         scope = token.get("scope") or ""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
-from typing import Any, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 import requests
 
@@ -28,7 +28,7 @@ def seconds_to_top_of_hour(now: float) -> float:
     return 3600 - now % 3600
 
 
-def local_time_to_utc(value: str | None, time_zone: str) -> datetime | None:
+def local_time_to_utc(value: str | None, zone: tzinfo) -> datetime | None:
     """Fitbit's lastSyncTime is the user's local wall time without an offset."""
     if not value:
         return None
@@ -36,15 +36,12 @@ def local_time_to_utc(value: str | None, time_zone: str) -> datetime | None:
         local = datetime.fromisoformat(value)
     except ValueError:
         return None
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return local.replace(tzinfo=zone).astimezone(timezone.utc)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 class FitbitClient(PlatformClient):
     name = "fitbit"
+    display_name = "Fitbit"
     scopes = ("settings", "profile", "activity")
     device_scope = "settings"
     scope_labels = {"settings": "devices and battery", "profile": "time zone", "activity": "sync notifications"}
@@ -61,7 +58,7 @@ class FitbitClient(PlatformClient):
         # Fitbit names the user in the token response itself.
         return Identity(platform_user_id=str(token["user_id"]))
 
-    def devices(self, session, platform_user_id, time_zone) -> list[DeviceStatus]:
+    def devices(self, session, platform_user_id, zone) -> list[DeviceStatus]:
         response = self.call(session, platform_user_id, "GET", self.api + "/1/user/-/devices.json")
         return [
             DeviceStatus(
@@ -70,7 +67,7 @@ class FitbitClient(PlatformClient):
                 product_name=item.get("deviceVersion"),
                 battery_status=item.get("battery"),
                 battery_level=item.get("batteryLevel") if isinstance(item.get("batteryLevel"), int) else None,
-                last_sync_at=local_time_to_utc(item.get("lastSyncTime"), time_zone),
+                last_sync_at=local_time_to_utc(item.get("lastSyncTime"), zone),
             )
             for item in response.json()
             if item.get("id") is not None

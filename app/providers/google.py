@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 import requests
 
@@ -37,6 +38,7 @@ def parse_rfc3339(value: str | None) -> datetime | None:
 
 class GoogleHealthClient(PlatformClient):
     name = "google"
+    display_name = "Google"
     scopes = (SETTINGS_SCOPE, ACTIVITY_SCOPE)
     device_scope = SETTINGS_SCOPE
     scope_labels = {SETTINGS_SCOPE: "devices and battery", ACTIVITY_SCOPE: "sync notifications"}
@@ -52,7 +54,7 @@ class GoogleHealthClient(PlatformClient):
         body = response.json()
         return Identity(platform_user_id=str(body["healthUserId"]), legacy_user_id=body.get("legacyUserId"))
 
-    def devices(self, session, platform_user_id, time_zone) -> list[DeviceStatus]:
+    def devices(self, session, platform_user_id, zone) -> list[DeviceStatus]:
         devices: list[DeviceStatus] = []
         page_token = None
         while True:

@@ -1,0 +1,26 @@
+"""Live events for open dashboards: jobs publish what changed for a user on Redis pub/sub, best effort."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from redis.exceptions import RedisError
+
+from app.extensions import queues
+
+log = logging.getLogger(__name__)
+
+
+def channel(user_id: int) -> str:
+    return f"live:user:{user_id}"
+
+
+def publish(user_id: int | None, event: dict) -> None:
+    """Tell the user's open dashboards that something changed; a Redis hiccup never fails the job."""
+    if user_id is None:
+        return
+    try:
+        queues.redis.publish(channel(user_id), json.dumps(event, default=str))
+    except RedisError as error:
+        log.warning("live update for user %s not published: %s", user_id, type(error).__name__)

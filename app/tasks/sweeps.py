@@ -5,28 +5,20 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
-from app import alerts, outbox
+from app import alerting, alerts
+from app.devices import FORGOTTEN_AFTER, SCALE
 from app.extensions import db, queues
 from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
-from app.tasks import maintenance, texts
-from app.tasks.accounts import queue_account_setup
-from app.tasks.sync import (
-    DIRTY,
-    _queued_key,
-    _running_key,
-    alert_settings,
-    apply_states,
-    queue_decided_texts,
-    reading_of,
-    request_sync,
-    state_of,
-    sync_still_waiting,
-)
+from app.tasks import coalescing, maintenance
+from app.tasks.delivery import queue_alerts, resume_stalled_texts
+from app.tasks.setup import queue_account_setup
+from app.tasks.sync import request_sync
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +39,7 @@ def schedule_sweeps(now: datetime | None = None) -> None:
     interval = int(current_app.config.get("SWEEP_EVERY_SECONDS", SWEEP_EVERY_SECONDS))
     slot = (int(now.timestamp()) // interval + 1) * interval
     queues.queue("sweeps").enqueue_at(
-        datetime.fromtimestamp(slot, timezone.utc), run_sweeps, job_id=f"sweep-{slot}", result_ttl=interval * 5
+        datetime.fromtimestamp(slot, UTC), run_sweeps, job_id=f"sweep-{slot}", result_ttl=interval * 5
     )
 
 
@@ -59,7 +51,7 @@ def run_sweeps() -> dict[str, int]:
             "pending_pushes": drain_pending_pushes(),
             "recovered_syncs": recover_interrupted_syncs(),
             "silent_texts": text_silent_devices(),
-            "stalled_texts": texts.resume_stalled_texts(),
+            "stalled_texts": resume_stalled_texts(),
             "account_setups": resume_account_setups(),
             "backstop_syncs": backstop_syncs(),
         }
@@ -75,7 +67,7 @@ def drain_pending_pushes() -> int:
     while time.monotonic() < deadline:
         pushes = db.session.scalars(select(PendingPush).order_by(PendingPush.id).limit(DRAIN_BATCH)).all()
         for push in pushes:
-            request_sync(push.platform, push.platform_user_id)
+            request_sync(push.platform, push.platform_user_id, push.received_at)
         if not pushes:
             break
         db.session.execute(delete(PendingPush).where(PendingPush.id.in_([push.id for push in pushes])))
@@ -86,14 +78,13 @@ def drain_pending_pushes() -> int:
 
 def recover_interrupted_syncs() -> int:
     """A user still marked dirty with no sync waiting and none running lost theirs to a dead worker."""
-    redis = queues.redis
+    grace = timedelta(seconds=int(current_app.config.get("SYNC_LOCK_SECONDS", 120)))
     recovered = 0
-    for raw in redis.hkeys(DIRTY):
-        member = raw.decode()
-        if redis.exists(_running_key(member)) or sync_still_waiting(member):
+    for name in coalescing.dirty_members():
+        if coalescing.is_running(name) or coalescing.still_waiting(name, grace):
             continue
-        redis.delete(_queued_key(member))
-        platform, platform_user_id = member.split(":", 1)
+        coalescing.release_claim(name)
+        platform, platform_user_id = name.split(":", 1)
         # request_sync bumps the mark; the re-run clears it when it finishes.
         if request_sync(platform, platform_user_id):
             recovered += 1
@@ -125,13 +116,9 @@ def text_silent_devices(now: datetime | None = None) -> int:
         if user is None or user.connection_state is not ConnectionState.CONNECTED:
             continue
         devices = list(user.devices)
-        decision = alerts.decide_silence(
-            [reading_of(device) for device in devices],
-            {str(device.id): state_of(device) for device in devices},
-            alert_settings(user), now, outbox.texts_sent_today(user, now), silence_hours=hours,
-        )
-        queue_decided_texts(user, decision)
-        apply_states(devices, decision)
+        decision = alerting.decide_for(user, devices, now, partial(alerts.decide_silence, silence_hours=hours))
+        queue_alerts(user, decision)
+        alerting.store_states(devices, decision)
         db.session.commit()
         sent += len(decision.texts)
     return sent
@@ -140,18 +127,19 @@ def text_silent_devices(now: datetime | None = None) -> int:
 def silent_device_owners(now: datetime, cutoff: datetime) -> list[int]:
     """Users with a device the silence rule will judge: synced before the cutoff, not yet texted about.
 
-    A forgotten device, an excluded scale or a disconnected user never gets silent_sent, and
-    selecting them every minute swamped the sweep (docs/benchmarks.md).
+    The SQL form of `devices.is_watched`: a forgotten device, an excluded scale (in any case) or a
+    disconnected user never gets silent_sent, and selecting them every minute swamped the sweep
+    (docs/benchmarks.md).
     """
     return list(db.session.scalars(
         select(Device.user_id)
         .join(User)
         .where(
             Device.last_sync_at < cutoff,
-            Device.last_sync_at >= now - alerts.FORGOTTEN_AFTER,
+            Device.last_sync_at >= now - FORGOTTEN_AFTER,
             Device.silent_sent.is_(False),
             User.connection_state == ConnectionState.CONNECTED,
-            or_(Device.device_type != "SCALE", User.include_scales),
+            or_(func.upper(func.trim(Device.device_type)) != SCALE, User.include_scales),
         )
         .distinct()
     ))
@@ -176,7 +164,8 @@ def backstop_syncs(now: datetime | None = None) -> int:
     # Queued first, recorded after: if Redis refuses, the users stay due and the next sweep tries again.
     for _, platform, platform_user_id in users:
         queues.queue("default").enqueue_in(
-            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)), request_sync, platform.value, platform_user_id
+            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)),
+            request_sync, platform.value, platform_user_id,
         )
     if users:
         db.session.execute(

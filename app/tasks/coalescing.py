@@ -1,0 +1,123 @@
+"""Sync requests coalesced in Redis: at most one queued sync per user, and none lost with a dead worker.
+
+Pushes repeat and come in bursts. A request marks the user dirty (a counter in one hash) and
+claims the user's queued flag, which names the sync job that will run; only the claimant
+queues that job. The job gives up the flag as it starts, so a push during the sync queues
+exactly one more, and clears the dirty mark at the end only if no push came meanwhile. The
+sweep re-queues a user still dirty with no sync waiting and none running.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, timedelta
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from app import locks
+from app.extensions import queues
+from app.models import utcnow
+
+DIRTY = "sync:dirty"
+CLAIM_SECONDS = 3600
+# Mark the user dirty and claim the queued flag in one round trip: the webhook's cost is Redis
+# round trips (docs/benchmarks.md). KEYS: dirty hash, queued flag; ARGV: member, job id.
+_MARK_AND_CLAIM = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 1 end
+return 0
+"""
+# Clear the dirty mark only if no push arrived since this sync read it.
+_CLEAR_IF_UNCHANGED = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+"""
+
+
+def member(platform: str, platform_user_id: str) -> str:
+    """How a user is named in the coalescing keys: "google:<health user id>"."""
+    return f"{platform}:{platform_user_id}"
+
+
+def _queued_key(name: str) -> str:
+    return f"sync:queued:{name}"
+
+
+def _running_key(name: str) -> str:
+    return f"sync:running:{name}"
+
+
+def new_job_id() -> str:
+    return f"sync-{uuid.uuid4().hex}"
+
+
+def claim(name: str, job_id: str) -> bool:
+    """Mark the user dirty; True when no sync was waiting, so the caller must queue `job_id`."""
+    # register_script sends the script's hash (EVALSHA), not its text, on every push.
+    mark_and_claim = queues.redis.register_script(_MARK_AND_CLAIM)
+    return bool(mark_and_claim(keys=[DIRTY, _queued_key(name)], args=[name, job_id, CLAIM_SECONDS]))
+
+
+def claim_later(name: str, job_id: str, seconds: float) -> None:
+    """Hold the queued flag for a sync deliberately put off (a rate limit) until it has had its turn."""
+    queues.redis.set(_queued_key(name), job_id, ex=int(seconds) + CLAIM_SECONDS)
+
+
+def start(name: str) -> bytes | None:
+    """The sync begins: give up the queued flag (a new push queues a follow-up) and read the dirty mark."""
+    queues.redis.delete(_queued_key(name))
+    return queues.redis.hget(DIRTY, name)
+
+
+def finish(name: str, generation: bytes | None) -> None:
+    """The sync read everything up to `generation`: clear the mark unless a push came since."""
+    if generation is not None:
+        queues.redis.eval(_CLEAR_IF_UNCHANGED, 1, DIRTY, name, generation)
+
+
+def forget(name: str) -> None:
+    """Nothing to sync for this user (unknown to us): drop the mark."""
+    queues.redis.hdel(DIRTY, name)
+
+
+@contextmanager
+def running(name: str, seconds: float) -> Iterator[None]:
+    """One sync at a time per user; the lock outliving `seconds` means its worker died."""
+    with locks.held(_running_key(name), seconds, TimeoutError(f"another sync of {name} is still running")):
+        yield
+
+
+def dirty_members() -> list[str]:
+    return [raw.decode() for raw in queues.redis.hkeys(DIRTY)]
+
+
+def is_running(name: str) -> bool:
+    return bool(queues.redis.exists(_running_key(name)))
+
+
+def release_claim(name: str) -> None:
+    """Drop a queued flag whose sync is lost, so the next request can queue one."""
+    queues.redis.delete(_queued_key(name))
+
+
+def still_waiting(name: str, grace: timedelta) -> bool:
+    """Is the sync the user's queued flag names still going to run?
+
+    A worker killed after taking the job but before its body ran leaves the flag behind; the job
+    then sits in RQ's started registry with no one working on it for longer than `grace`.
+    """
+    job_id = queues.redis.get(_queued_key(name))
+    if job_id is None:
+        return False
+    try:
+        job = Job.fetch(job_id.decode(), connection=queues.redis)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}:
+        return True
+    return status is JobStatus.STARTED and job.started_at is not None and utcnow() - job.started_at.replace(
+        tzinfo=UTC) < grace

@@ -1,0 +1,54 @@
+"""Texts from people's phones: STOP opts out, START opts back in, BATTERY gets the levels, anything else help."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from app import alerting, outbox, wording
+from app.extensions import db
+from app.models import OutgoingMessage, User, utcnow
+from app.sms import e164_number
+from app.tasks.delivery import queue_text
+from app.wording import Reply
+
+log = logging.getLogger(__name__)
+
+
+def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
+    """Act on a reply for every account on that number; a repeated webhook is answered only once."""
+    phone = e164_number(msisdn)
+    reply = wording.reply_keyword(text)
+    users = db.session.scalars(select(User).where(User.phone == phone).order_by(User.id)).all() if phone else []
+    for user in users:
+        if reply is Reply.STOP:
+            opt_out(user)
+            continue
+        key = f"reply:{inbound_message_id}:{user.id}"
+        if db.session.scalar(select(func.count()).where(OutgoingMessage.idempotency_key == key)):
+            continue  # this reply was answered already: a repeated or replayed webhook
+        queue_text(user, outbox.REPLY, key, answer(user, reply))
+    log.info("reply %s handled for %s account(s)", reply.value, len(users))
+    return reply
+
+
+def answer(user: User, reply: Reply) -> str:
+    """The words that answer a reply other than STOP; START takes effect here."""
+    if reply is Reply.START:
+        body = wording.OPTED_IN if user.opted_out_at is not None else wording.ALREADY_IN
+        user.opted_out_at = None
+        db.session.commit()
+        return body
+    if reply is Reply.BATTERY:
+        return wording.battery_text(alerting.watched_readings(user, utcnow()))
+    return wording.HELP
+
+
+def opt_out(user: User) -> None:
+    """Stop every text to this user, and confirm once per opt-out (a second STOP gets no answer)."""
+    if user.opted_out_at is None:
+        user.opted_out_at = utcnow()
+        db.session.commit()
+    key = f"opt-out:{user.id}:{user.opted_out_at.isoformat()}"
+    queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.OPTED_OUT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -52,14 +52,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import auth, health, live, phone, views
+    from app import dashboard, health, phone, signin
     from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(platforms.blueprint)
-    app.register_blueprint(auth.blueprint)
-    auth.register_platforms(app)
-    app.register_blueprint(views.blueprint)
-    app.register_blueprint(live.blueprint)
+    app.register_blueprint(signin.blueprint)
+    signin.register_platforms(app)
+    app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(phone.blueprint)
     app.register_blueprint(vonage.blueprint)

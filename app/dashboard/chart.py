@@ -1,4 +1,4 @@
-"""The battery history chart: readings in, a small self-contained SVG out, drawn on the server so no script or CDN is needed."""
+"""The battery history chart: readings in, a small self-contained SVG out, drawn on the server: no script, no CDN."""
 
 from __future__ import annotations
 

@@ -61,9 +61,8 @@ class AlertSettingsForm:
         if not (self.threshold.isdigit() and low <= int(self.threshold) <= high):
             self.errors["threshold"] = f"Choose a whole number from {low} to {high}."
         for name in ("quiet_start", "quiet_end"):
-            if self.quiet_start or self.quiet_end:
-                if _parse_clock(getattr(self, name)) is None:
-                    self.errors[name] = "Give a time like 22:00, or leave both quiet-hours boxes empty."
+            if (self.quiet_start or self.quiet_end) and _parse_clock(getattr(self, name)) is None:
+                self.errors[name] = "Give a time like 22:00, or leave both quiet-hours boxes empty."
         if not self.errors.get("quiet_start") and not self.errors.get("quiet_end") and self.quiet_start \
                 and self.quiet_start == self.quiet_end:
             self.errors["quiet_end"] = "Quiet hours must end at a different time than they start."

@@ -1,4 +1,4 @@
-"""Live dashboard updates: jobs publish a user's events to Redis pub/sub, the stream view relays them as server-sent events."""
+"""The live dashboard's stream: the events jobs publish for the user (app.events), relayed as server-sent events."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import threading
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app
+from flask import Response, current_app
 from flask_login import current_user, login_required
 from redis.client import PubSub
 from redis.exceptions import RedisError
 
+from app.dashboard.views import blueprint
+from app.events import channel
 from app.extensions import db, queues
 
-blueprint = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
 
 # A stream lives a few minutes, then ends; the browser's EventSource reconnects by itself.
@@ -25,20 +26,6 @@ HEARTBEAT_SECONDS = 15
 # Streams one web process holds at once: each ties up a gunicorn thread, and webhooks need the rest.
 MAX_STREAMS = 4
 RECONNECT_MILLISECONDS = 3000
-
-
-def channel(user_id: int) -> str:
-    return f"live:user:{user_id}"
-
-
-def publish(user_id: int | None, event: dict) -> None:
-    """Tell the user's open dashboards that something changed; best effort, so a Redis hiccup never fails a job."""
-    if user_id is None:
-        return
-    try:
-        queues.redis.publish(channel(user_id), json.dumps(event, default=str))
-    except RedisError as error:
-        log.warning("live update for user %s not published: %s", user_id, type(error).__name__)
 
 
 @blueprint.record_once

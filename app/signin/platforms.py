@@ -1,39 +1,27 @@
-"""Sign-in through Flask-Dance for each configured platform, sign-out and account deletion."""
+"""Sign-in through Flask-Dance, one blueprint per configured platform, and the handler that links the account."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, url_for
 from flask_dance.consumer import OAuth2ConsumerBlueprint, oauth_authorized, oauth_error
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.contrib.fitbit import make_fitbit_blueprint
 from flask_dance.contrib.google import make_google_blueprint
-from flask_login import current_user, login_required, logout_user, login_user
+from flask_login import current_user, login_user
 from oauthlib.oauth2 import OAuth2Error
 from requests import RequestException
 
 from app import accounts
-from app.extensions import db, limiter, login_manager
-from app.models import OAuth, User
-from app.providers import PlatformError, client_for, configured_platforms
-from app.tasks import accounts as account_jobs
+from app.extensions import db, limiter
+from app.models import OAuth
+from app.providers import PlatformError, client_for, configured_platforms, platform_name, scopes_for
+from app.tasks.setup import queue_account_setup
 from app.tokens import session_for
 
-blueprint = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
-
-PLATFORM_NAMES = {"fitbit": "Fitbit", "google": "Google"}
-
-
-login_manager.login_view = "views.landing"
-login_manager.login_message = "Please connect your account first."
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
 def register_platforms(app: Flask) -> None:
@@ -55,18 +43,16 @@ def _make_blueprint(app: Flask, platform: str) -> OAuth2ConsumerBlueprint:
     if platform == "fitbit":
         bp = make_fitbit_blueprint(
             config["FITBIT_CLIENT_ID"], config["FITBIT_CLIENT_SECRET"],
-            scope=["settings", "profile", "activity"], storage=storage,
+            scope=list(scopes_for("fitbit")), storage=storage,
         )
         bp.use_pkce = True
         bp.authorization_url = config["FITBIT_AUTHORIZE_URL"]
         bp.token_url = bp.auto_refresh_url = config["FITBIT_API_URL"] + "/oauth2/token"
         bp.base_url = config["FITBIT_API_URL"] + "/"
     else:
-        from app.providers.google import GoogleHealthClient
-
         bp = make_google_blueprint(
             config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
-            scope=list(GoogleHealthClient.scopes), offline=True, reprompt_consent=True, storage=storage,
+            scope=list(scopes_for("google")), offline=True, reprompt_consent=True, storage=storage,
         )
         bp.authorization_url = config["GOOGLE_AUTHORIZE_URL"]
         bp.token_url = bp.auto_refresh_url = config["GOOGLE_TOKEN_URL"]
@@ -82,72 +68,38 @@ def _make_blueprint(app: Flask, platform: str) -> OAuth2ConsumerBlueprint:
 
 def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
     """The platform approved: link the account, store the token, log in, go to the next step."""
-    name = PLATFORM_NAMES[blueprint.name]
+    name = platform_name(blueprint.name)
     if not token:
         flash(f"{name} did not let us connect. Please try again.", "error")
-        return redirect(url_for("views.landing"))
+        return redirect(url_for("signin.landing"))
     client = client_for(blueprint.name)
     missing = client.missing_scopes(token)
     if client.device_scope in missing:
-        return redirect(url_for("auth.missing_permission", platform=blueprint.name))
+        return redirect(url_for("signin.missing_permission", platform=blueprint.name))
     try:
         identity = client.identify(session_for(client, token), token)
     except PlatformError as error:
         log.warning("sign-in with %s failed reading identity: %s", blueprint.name, type(error).__name__)
         flash(f"{name} did not tell us who you are. Please try again in a minute.", "error")
-        return redirect(url_for("views.landing"))
+        return redirect(url_for("signin.landing"))
     was_signed_in = current_user if current_user.is_authenticated else None
     user = accounts.connect_account(blueprint.name, identity, dict(token), was_signed_in)
     login_user(user, remember=True)
-    account_jobs.after_sign_in(user)
+    # The slow parts of signing in (time zone, subscription, first sync) happen in a worker.
+    queue_account_setup(user.id)
     if missing:
         labels = ", ".join(client.scope_labels.get(scope, scope) for scope in missing)
-        flash(f"Connected. Without the {labels} permission some things will not work; you can grant it by connecting again.", "warning")
-    return redirect(url_for("views.next_step"))
+        flash(f"Connected. Without the {labels} permission some things will not work; "
+              "you can grant it by connecting again.", "warning")
+    return redirect(url_for("signin.next_step"))
 
 
 def consent_refused(blueprint, error=None, error_description=None, error_uri=None, **_):
-    flash(f"You chose not to connect {PLATFORM_NAMES[blueprint.name]}. Nothing was stored.", "info")
-    return redirect(url_for("views.landing"))
+    flash(f"You chose not to connect {platform_name(blueprint.name)}. Nothing was stored.", "info")
+    return redirect(url_for("signin.landing"))
 
 
 def sign_in_failed(error: Exception):
     log.warning("sign-in failed: %s", type(error).__name__)
     flash("We could not finish connecting your account. Please try again.", "error")
-    return redirect(url_for("views.landing"))
-
-
-@blueprint.get("/login/<platform>/missing-permission")
-def missing_permission(platform: str):
-    if platform not in PLATFORM_NAMES:
-        return redirect(url_for("views.landing"))
-    client = client_for(platform)
-    return render_template(
-        "missing_permission.html", platform=platform, platform_name=PLATFORM_NAMES[platform],
-        permission=client.scope_labels[client.device_scope],
-    ), 403
-
-
-@blueprint.post("/logout")
-@login_required
-def logout():
-    logout_user()
-    flash("You are signed out. Alerts keep coming to your phone.", "info")
-    return redirect(url_for("views.landing"))
-
-
-@blueprint.route("/account/delete", methods=["GET", "POST"])
-@login_required
-def delete_account():
-    """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
-    if request.method == "GET":
-        return render_template("delete_account.html")
-    if request.form.get("confirm") != "delete":
-        flash("Type delete to confirm.", "error")
-        return render_template("delete_account.html"), 400
-    user = db.session.get(User, current_user.id)
-    account_jobs.before_delete(user)
-    logout_user()
-    accounts.forget_user(user)
-    flash("Your account and everything we stored about it are deleted.", "info")
-    return redirect(url_for("views.landing"))
+    return redirect(url_for("signin.landing"))

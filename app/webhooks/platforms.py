@@ -7,14 +7,15 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import csrf, db
-from app.models import PendingPush
+from app.models import PendingPush, utcnow
 from app.tasks.sync import request_sync
 
 blueprint = Blueprint("platform_webhooks", __name__, url_prefix="/webhooks")
@@ -50,7 +51,8 @@ def parse_json(body: bytes) -> Any:
 
 
 def is_owner_id(value: Any) -> bool:
-    """Platform user ids are short printable ASCII; anything else (NUL, lone surrogates) could not be stored or keyed."""
+    """Platform user ids are short printable ASCII; anything else (NUL, lone surrogates) could not be stored
+    or keyed."""
     return isinstance(value, str) and 0 < len(value) <= 64 and all("!" <= char <= "~" for char in value)
 
 
@@ -70,7 +72,8 @@ def fitbit_push():
     secret = current_app.config.get("FITBIT_CLIENT_SECRET")
     signature = request.headers.get("X-Fitbit-Signature", "")
     # Fitbit's advice: answer a bad signature with 404 and log it, nothing more.
-    if not secret or not signature or not hmac.compare_digest(signature.encode(), fitbit_signature(body, secret).encode()):
+    expected = fitbit_signature(body, secret).encode() if secret else b""
+    if not secret or not signature or not hmac.compare_digest(signature.encode(), expected):
         log.warning("fitbit push refused: bad or missing signature")
         abort(404)
     notifications = parse_json(body)
@@ -85,7 +88,7 @@ def fitbit_push():
             abort(400)
         # A revocation is followed by refused tokens; the sync that follows records it.
         owners.append(owner)
-    return accept("fitbit", owners, notifications)
+    return queue_syncs_or_keep("fitbit", owners)
 
 
 @blueprint.post("/google-health")
@@ -111,20 +114,24 @@ def google_health_push():
         if data.get("operation", "UPSERT") not in {"UPSERT", "DELETE"}:
             abort(400)
         owners.append(owner)
-    return accept("google", owners, items)
+    return queue_syncs_or_keep("google", owners)
 
 
-def accept(platform: str, owners: Iterable[str], payload: Any):
+def queue_syncs_or_keep(platform: str, owners: Iterable[str]):
     """Queue one coalesced sync per user; if Redis is down, keep the push in the database instead."""
     owners = list(dict.fromkeys(owners))
+    pushed_at = utcnow()
     try:
         for owner in owners:
-            request_sync(platform, owner)
+            request_sync(platform, owner, pushed_at)
         return NO_CONTENT
     except RedisError as error:
-        log.warning("redis unavailable (%s): keeping %d %s pushes in the database", type(error).__name__, len(owners), platform)
+        log.warning("redis unavailable (%s): keeping %d %s pushes in the database",
+                    type(error).__name__, len(owners), platform)
     try:
-        db.session.add_all(PendingPush(platform=platform, platform_user_id=owner) for owner in owners)
+        db.session.add_all(
+            PendingPush(platform=platform, platform_user_id=owner, received_at=pushed_at) for owner in owners
+        )
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()

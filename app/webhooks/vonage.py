@@ -10,8 +10,9 @@ from sqlalchemy import update
 from app import wording
 from app.extensions import csrf, db, queues
 from app.models import User, utcnow
-from app.sms import signature_is_valid
-from app.tasks.texts import handle_reply, record_receipt
+from app.sms import e164_number, signature_is_valid
+from app.tasks.receipts import record_receipt
+from app.tasks.replies import handle_reply
 
 blueprint = Blueprint("vonage_webhooks", __name__, url_prefix="/webhooks/vonage")
 csrf.exempt(blueprint)
@@ -47,15 +48,16 @@ def signed_fields() -> dict[str, str]:
 def inbound():
     """A text from a user's phone. STOP takes effect here, before the answer, so no later send slips out."""
     fields = signed_fields()
-    msisdn = fields.get("msisdn", "").lstrip("+")
+    msisdn = fields.get("msisdn", "")
+    phone = e164_number(msisdn)
     message_id = fields.get("messageId", "")
-    if not (msisdn.isdigit() and message_id):
+    if not (phone and message_id):
         abort(400)
     text = fields.get("text", "")
-    if wording.reply_keyword(text) == "STOP":
+    if wording.reply_keyword(text) is wording.Reply.STOP:
         db.session.execute(
             update(User)
-            .where(User.phone == "+" + msisdn, User.opted_out_at.is_(None))
+            .where(User.phone == phone, User.opted_out_at.is_(None))
             .values(opted_out_at=utcnow())
             .execution_options(synchronize_session=False)
         )

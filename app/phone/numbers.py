@@ -1,0 +1,55 @@
+"""What a typed phone number means: parsed in the chosen country, and refused with a reason unless it takes texts."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers.geocoder import country_name_for_number
+
+# Only these can receive texts; US and Canadian numbers cannot be told apart from landlines.
+TEXTABLE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+NOT_TEXTABLE = {
+    PhoneNumberType.FIXED_LINE: "a landline",
+    PhoneNumberType.TOLL_FREE: "a free-phone number",
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    PhoneNumberType.SHARED_COST: "a shared-cost number",
+    PhoneNumberType.VOIP: "an internet (VoIP) number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal forwarding number",
+    PhoneNumberType.PAGER: "a pager number",
+    PhoneNumberType.UAN: "a company switchboard number",
+    PhoneNumberType.VOICEMAIL: "a voicemail number",
+}
+REGIONS = ("GB", "US", "CA", "IE", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "SE", "IN", "JP", "BR", "ZA")
+
+
+class PhoneNumberError(ValueError):
+    """A number we cannot text; the message says why in the user's words."""
+
+
+def mobile_number(raw: str, region: str) -> str:
+    """Parse what the user typed (in their chosen region unless it starts with +) into E.164, or say why not."""
+    if not raw.strip():
+        raise PhoneNumberError("Enter your mobile number.")
+    try:
+        number = phonenumbers.parse(raw, region.upper())
+    except NumberParseException:
+        raise PhoneNumberError(
+            "That does not look like a phone number. Type it with its country code, like +44 7700 900123, "
+            "or choose its country."
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        country = phonenumbers.region_code_for_number(number) or region.upper()
+        raise PhoneNumberError(
+            f"That is not a valid number in {region_name(country)}. Check the digits and the country."
+        )
+    kind = phonenumbers.number_type(number)
+    if kind not in TEXTABLE:
+        described = NOT_TEXTABLE.get(kind, "a number that cannot receive texts")
+        raise PhoneNumberError(f"That is {described}, which cannot receive texts. Enter a mobile number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_name(region: str) -> str:
+    example = phonenumbers.example_number(region)
+    name = country_name_for_number(example, "en") if example else ""
+    return name or region

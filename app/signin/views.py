@@ -1,0 +1,81 @@
+"""The pages around signing in: the landing page, the next step after it, a missing permission, sign-out, leaving."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
+
+from app import accounts, alerts
+from app.extensions import db, login_manager
+from app.models import User
+from app.providers import client_for, configured_platforms, platform_name
+from app.tasks.revocation import before_delete
+
+blueprint = Blueprint("signin", __name__, template_folder="templates")
+
+PLATFORM_BUTTONS = {"google": "Connect Google", "fitbit": "Connect Fitbit"}
+PLATFORM_HINTS = {"google": "Pixel Watch, and Fitbit accounts moved to Google", "fitbit": "older Fitbit accounts"}
+
+login_manager.login_view = "signin.landing"
+login_manager.login_message = "Please connect your account first."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@blueprint.get("/")
+def landing():
+    return render_template(
+        "signin/landing.html",
+        platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in configured_platforms()],
+        sandbox=current_app.config["SANDBOX"],
+        sandbox_url=current_app.config["SANDBOX_URL"],
+        sample_text=alerts.LOW_AT_LEVEL.format(name="Charge 6", level=15),
+    )
+
+
+@blueprint.get("/next")
+@login_required
+def next_step():
+    """After sign-in: the phone step until the number is confirmed, then the dashboard."""
+    if not current_user.phone_verified:
+        return redirect("/phone")
+    return redirect("/dashboard")
+
+
+@blueprint.get("/login/<platform>/missing-permission")
+def missing_permission(platform: str):
+    if platform not in PLATFORM_BUTTONS:
+        return redirect(url_for("signin.landing"))
+    client = client_for(platform)
+    return render_template(
+        "signin/missing_permission.html", platform=platform, platform_name=platform_name(platform),
+        permission=client.scope_labels[client.device_scope],
+    ), 403
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out. Alerts keep coming to your phone.", "info")
+    return redirect(url_for("signin.landing"))
+
+
+@blueprint.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
+    if request.method == "GET":
+        return render_template("signin/delete_account.html")
+    if request.form.get("confirm") != "delete":
+        flash("Type delete to confirm.", "error")
+        return render_template("signin/delete_account.html"), 400
+    user = db.session.get(User, current_user.id)
+    before_delete(user)
+    logout_user()
+    accounts.forget_user(user)
+    flash("Your account and everything we stored about it are deleted.", "info")
+    return redirect(url_for("signin.landing"))

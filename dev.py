@@ -16,9 +16,9 @@ import sys
 import tempfile
 import time
 import venv
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -150,7 +150,8 @@ def run() -> int:
 
 
 def test(pytest_args: list[str]) -> int:
-    """Run the whole suite: TEST_DATABASE_URL and REDIS_URL when set, else a temporary SQLite file and an embedded Redis."""
+    """Run the whole suite: TEST_DATABASE_URL and REDIS_URL when set, else a temporary SQLite file and an
+    embedded Redis."""
     env = dict(os.environ)
     with ExitStack() as stack:
         processes = stack.enter_context(children())

@@ -7,7 +7,7 @@ from rq.worker import HerokuWorker
 from app import create_app
 from app.config import ConfigError
 from app.extensions import QUEUE_NAMES, db, queues
-
+from app.tasks.sweeps import schedule_sweeps
 
 # RQ's scheduler lock outlives a SIGKILLed holder by 61 s, and an idle worker only tries to take
 # it over between blocking dequeues (worker_ttl - 15 s) when its maintenance pass is due. Short
@@ -31,8 +31,6 @@ def main(burst: bool = False) -> None:
     except ConfigError as error:
         sys.exit(f"Configuration error: {error}")
     with app.app_context():
-        from app.tasks.sweeps import schedule_sweeps
-
         schedule_sweeps()
         worker = AppWorker(
             [queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis,

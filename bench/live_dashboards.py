@@ -50,12 +50,12 @@ async def hold_streams(url: str, cookies: list[str], hold_seconds: float, outcom
                 while time.monotonic() < deadline:
                     try:
                         chunk = await asyncio.wait_for(reader.read(4096), max(0.1, deadline - time.monotonic()))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
                     if not chunk:
                         break
             writer.close()
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             outcome[type(error).__name__] = outcome.get(type(error).__name__, 0) + 1
 
     await asyncio.gather(*(one(cookie) for cookie in cookies))

@@ -15,7 +15,7 @@ import argparse
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -25,7 +25,14 @@ from rq.registry import FinishedJobRegistry, ScheduledJobRegistry, StartedJobReg
 from sqlalchemy import func, select
 
 from bench.common import (
-    GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, fresh_database, machine, percentile, processes, production_env, save,
+    GOOGLE_CLIENT_ID,
+    GOOGLE_CLIENT_SECRET,
+    fresh_database,
+    machine,
+    percentile,
+    processes,
+    production_env,
+    save,
     wait_until,
 )
 
@@ -177,7 +184,7 @@ def _utc(moment: datetime | None) -> float | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 

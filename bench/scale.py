@@ -4,7 +4,7 @@ Bulk-loads the bench database with generate_series (indexes built after the load
 then times the queries the app runs with EXPLAIN (ANALYZE, BUFFERS): the two sweeps changed in 1e95f15
 (silent devices, backstop) are captured from the product's own functions (`sweeps.silent_device_owners`,
 `sweeps.backstop_syncs`) as SQLAlchemy sends them, so the figure is what ships; the others are transcribed
-from app/tasks/sweeps.py, app/views.py, app/outbox.py, app/tasks/maintenance.py. The queries as they were
+from app/tasks/sweeps.py, app/dashboard/presenting.py, app/readings.py, app/outbox.py, app/tasks/maintenance.py. The queries as they were
 before 1e95f15 are timed in the same run for the before/after ratio (the prune without the BRIN index is
 timed by dropping the index inside a rolled-back transaction). Runs the real backstop twice (does the second
 minute pick other users?) and the real silent-device sweep on a slice, and reports table sizes
@@ -94,7 +94,7 @@ QUERIES = {
     "sync: user by platform id": "SELECT * FROM users WHERE platform = 'google' AND platform_user_id = 'health-4242'",
     # app/outbox.py texts_sent_today
     "sync: texts sent today": f"SELECT count(outgoing_messages.id) FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} AND outgoing_messages.kind IN ('low','empty','silent','reconnect','retired') AND outgoing_messages.created_at >= date_trunc('day', now()) AND outgoing_messages.status IN ('queued','submitted','delivered','failed')",
-    # app/views.py dashboard_parts
+    # app/dashboard/presenting.py dashboard_parts, app/readings.py readings_since
     "dashboard: devices": f"SELECT * FROM devices WHERE devices.user_id = {USER}",
     "dashboard: last 20 texts": f"SELECT * FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} ORDER BY outgoing_messages.created_at DESC LIMIT 20",
     "dashboard: chart readings, 30 days": f"SELECT device_id, read_at, battery_level FROM battery_readings WHERE device_id IN (SELECT id FROM devices WHERE user_id = {USER}) AND read_at >= now() - interval '30 days' ORDER BY read_at",

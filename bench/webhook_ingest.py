@@ -19,11 +19,18 @@ import uuid
 
 import redis
 
+from app.webhooks.platforms import fitbit_signature
 from bench.common import (
-    BENCH_REDIS_URL, FITBIT_CLIENT_SECRET, GOOGLE_WEBHOOK_SECRET, machine, processes, production_env, fresh_database, save,
+    BENCH_REDIS_URL,
+    FITBIT_CLIENT_SECRET,
+    GOOGLE_WEBHOOK_SECRET,
+    fresh_database,
+    machine,
+    processes,
+    production_env,
+    save,
 )
 from bench.loadgen import Request, run_load_in_subprocess
-from app.webhooks.platforms import fitbit_signature
 
 
 def fitbit_pushes(owners: int, run: str) -> list[Request]:

@@ -19,18 +19,7 @@ class Faults:
 
     def update(self, fields):
         """Apply the given switches only, all or none; a seed restarts the dice so runs repeat."""
-        changes = {}
-        for name in ("error_rate", "timeout_rate", "timeout_seconds"):
-            if fields.get(name) not in (None, ""):
-                changes[name] = float(fields[name])
-        for name in ("latency_ms", "duplicate_pushes"):
-            if fields.get(name) not in (None, ""):
-                changes[name] = int(fields[name])
-        for name in FLAGS:
-            if name in fields:
-                changes[name] = truthy(fields[name])
-        if fields.get("seed") not in (None, ""):
-            changes["seed"] = int(fields["seed"])
+        changes = self._parsed(fields)
         for name in ("error_rate", "timeout_rate"):
             if not 0 <= changes.get(name, 0) <= 1:
                 raise ValueError(f"{name} is between 0 and 1")
@@ -40,6 +29,20 @@ class Faults:
             setattr(self, name, value)
         if "seed" in changes:
             self.dice = random.Random(self.seed)
+
+    @staticmethod
+    def _parsed(fields):
+        """The switches given, each as its type; a missing or empty one is left as it is."""
+        changes = {}
+        for names, kind in ((("error_rate", "timeout_rate", "timeout_seconds"), float),
+                            (("latency_ms", "duplicate_pushes", "seed"), int)):
+            for name in names:
+                if fields.get(name) not in (None, ""):
+                    changes[name] = kind(fields[name])
+        for name in FLAGS:
+            if name in fields:
+                changes[name] = truthy(fields[name])
+        return changes
 
     def draw(self):
         """Decide this request's fate: None, 'timeout', 'server_error' or 'too_many_requests'."""

@@ -4,7 +4,7 @@ import string
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sandbox.faults import Faults
@@ -20,7 +20,7 @@ _ids = random.SystemRandom()
 
 
 def utc_now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def battery_status_for(level):
@@ -42,14 +42,14 @@ def fitbit_local_time(moment, time_zone):
 
 def rfc3339(moment):
     """Google writes timestamps as RFC 3339 in UTC with a Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_moment(text):
     moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 @dataclass
@@ -122,6 +122,16 @@ def _new_digits(length):
     return str(_ids.randint(1, 9)) + "".join(_ids.choice(string.digits) for _ in range(length - 1))
 
 
+def _battery_status(value):
+    """A status given to the control API: one of the platform's words, or None to follow the level."""
+    if not value:
+        return None
+    status = str(value).capitalize()
+    if status not in BATTERY_STATUSES:
+        raise DeviceError(f"battery_status must be one of {', '.join(BATTERY_STATUSES)}")
+    return status
+
+
 def apply_device_fields(device, fields):
     """Update a device from control fields: type, product, battery_level, battery_status, last_sync."""
     if "type" in fields:
@@ -137,12 +147,7 @@ def apply_device_fields(device, fields):
             raise DeviceError("battery_level must be 0-100")
         device.battery_level = level
     if "battery_status" in fields:
-        status = fields["battery_status"] or None
-        if status is not None:
-            status = str(status).capitalize()
-            if status not in BATTERY_STATUSES:
-                raise DeviceError(f"battery_status must be one of {', '.join(BATTERY_STATUSES)}")
-        device.explicit_battery_status = status
+        device.explicit_battery_status = _battery_status(fields["battery_status"])
     if fields.get("last_sync"):
         device.last_sync = parse_moment(fields["last_sync"])
     if fields.get("last_sync_days_ago") not in (None, ""):

@@ -27,7 +27,7 @@ def reading_of(device: Device) -> alerts.DeviceReading:
         product_name=device.product_name,
         battery_status=device.battery_status,
         battery_level=device.battery_level,
-        last_sync_at=device.last_sync_at,
+        last_sync_at=device.last_seen_at,
     )
 
 
@@ -94,5 +94,5 @@ def watched_readings(user: User, now: datetime) -> list[alerts.DeviceReading]:
     devices = sorted(user.devices, key=lambda device: (device.product_name or "", device.platform_device_id))
     return [
         reading_of(device) for device in devices
-        if is_watched(device.device_type, device.last_sync_at, user.include_scales, now)
+        if is_watched(device.device_type, device.last_seen_at, user.include_scales, now)
     ]

@@ -43,6 +43,8 @@ class DeviceReading:
     product_name: str | None = None
     battery_status: str | None = None
     battery_level: int | None = None
+    # The best evidence of the device's last sync (the platform's time, else a changed reading or a push);
+    # None when there is none, and then the device cannot be judged silent.
     last_sync_at: datetime | None = None
 
 

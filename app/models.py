@@ -22,7 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db, token_cipher
 
@@ -116,7 +116,10 @@ class User(UserMixin, db.Model):
     include_scales: Mapped[bool] = mapped_column(Boolean, default=False)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # When the platform last pushed for this user, recorded by the sync job (never by the webhook).
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the number is confirmed; the first reading after it sends the welcome (or "first reading") text.
+    awaiting_first_reading: Mapped[bool] = mapped_column(Boolean, default=False)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     backstop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -150,6 +153,11 @@ class Device(db.Model):
     battery_status: Mapped[str | None] = mapped_column(String(16))
     battery_level: Mapped[int | None] = mapped_column(Integer)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What the platform said of its last sync (Google may leave it out), else the best evidence of it: the last
+    # change of its reading, or the user's last push for their only device. Silence is judged on last_seen_at.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When its level or status last changed, as far as our reads saw.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The alert state (alerts.EpisodeState): one text per low episode, one more if it reaches
@@ -164,6 +172,13 @@ class Device(db.Model):
     readings: Mapped[list[BatteryReading]] = relationship(
         back_populates="device", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @validates("last_sync_at")
+    def _platform_time_is_the_evidence(self, _key: str, value: datetime | None) -> datetime | None:
+        # When the platform names the last sync, that time is the evidence of it, whatever we inferred before.
+        if value is not None:
+            self.last_seen_at = value
+        return value
 
 
 class BatteryReading(db.Model):

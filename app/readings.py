@@ -15,8 +15,14 @@ History = dict[int, list[tuple[datetime, int | None]]]
 
 
 def record_readings(user: User, statuses: list[DeviceStatus], now: datetime) -> list[Device]:
-    """Upsert each reported device and store one battery reading per device per sync."""
+    """Upsert each reported device; store a reading only when the device reported anew, at the time it did.
+
+    Anew means its last sync moved or its level or status changed: a tracker silent for three days
+    keeps its one reading from three days ago instead of copies stamped "now". A reading is stamped
+    with the device's own last sync time, or our fetch time when the platform gives none.
+    """
     known = {device.platform_device_id: device for device in user.devices}
+    only_device = len(statuses) == 1
     seen: list[Device] = []
     for status in statuses:
         device = known.get(status.platform_device_id)
@@ -24,18 +30,37 @@ def record_readings(user: User, statuses: list[DeviceStatus], now: datetime) -> 
             device = Device(user=user, platform_device_id=status.platform_device_id)
             db.session.add(device)
             known[status.platform_device_id] = device
+        reported_at = min(status.last_sync_at, now) if status.last_sync_at else None
+        changed = device.changed_at is None or (device.battery_level, device.battery_status) != (
+            status.battery_level, status.battery_status)
+        anew = changed or (reported_at is not None and reported_at != device.last_sync_at)
         device.device_type = status.device_type[:16]
         device.product_name = (status.product_name or None) and status.product_name[:80]
         device.battery_status = status.battery_status
         device.battery_level = status.battery_level
-        device.last_sync_at = status.last_sync_at or device.last_sync_at
         device.last_read_at = now
-        device.readings.append(
-            BatteryReading(read_at=now, battery_level=status.battery_level, battery_status=status.battery_status)
-        )
+        if changed:
+            device.changed_at = now
+        if reported_at is not None:
+            device.last_sync_at = reported_at
+        device.last_seen_at = reported_at or last_seen_without_sync_time(device, user, only_device)
+        if anew:
+            device.readings.append(BatteryReading(
+                read_at=reported_at or now, battery_level=status.battery_level, battery_status=status.battery_status,
+            ))
         seen.append(device)
     db.session.flush()
     return seen
+
+
+def last_seen_without_sync_time(device: Device, user: User, only_device: bool) -> datetime | None:
+    """The platform left lastSyncTime out: the latest evidence we have that the device synced.
+
+    Its reading changing is evidence (a worn tracker drains); a push is too, but only for a user's
+    only device, since a push does not say which device synced.
+    """
+    evidence = [device.last_sync_at, device.changed_at, user.last_push_at if only_device else None]
+    return max((moment for moment in evidence if moment is not None), default=None)
 
 
 def readings_since(devices: list[Device], start: datetime) -> History:

@@ -2,7 +2,7 @@
 import random
 from dataclasses import dataclass, field
 
-FLAGS = ("force_429", "omit_optional_fields")
+FLAGS = ("force_429", "omit_optional_fields", "omit_battery_level")
 
 
 @dataclass
@@ -13,6 +13,8 @@ class Faults:
     timeout_seconds: float = 30.0
     force_429: bool = False
     omit_optional_fields: bool = False
+    # Devices that report only the battery word (High/Medium/Low/Empty), never a percentage.
+    omit_battery_level: bool = False
     duplicate_pushes: int = 1
     seed: int | None = None
     dice: random.Random = field(default_factory=random.Random, repr=False)
@@ -62,6 +64,7 @@ class Faults:
             "timeout_seconds": self.timeout_seconds,
             "force_429": self.force_429,
             "omit_optional_fields": self.omit_optional_fields,
+            "omit_battery_level": self.omit_battery_level,
             "duplicate_pushes": self.duplicate_pushes,
             "seed": self.seed,
         }

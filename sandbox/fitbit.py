@@ -166,7 +166,8 @@ def _person_for_bearer(scope):
 def _omits_optional_fields():
     world = current_world()
     with world.lock:
-        return world.faults["fitbit"].omit_optional_fields
+        faults = world.faults["fitbit"]
+        return faults.omit_optional_fields, faults.omit_battery_level
 
 
 @blueprint.get("/1/user/-/profile.json")
@@ -192,7 +193,7 @@ def devices():
     person, refused = _person_for_bearer("settings")
     if refused:
         return refused
-    thin = _omits_optional_fields()
+    thin, no_level = _omits_optional_fields()
     world = current_world()
     listed = []
     with world.lock:
@@ -211,6 +212,8 @@ def devices():
             if thin:
                 for optional in ("batteryLevel", "features", "mac"):
                     del entry[optional]
+            if no_level:
+                entry.pop("batteryLevel", None)
             listed.append(entry)
     return jsonify(listed)
 

@@ -189,7 +189,7 @@ def _offset_from_page_token(page_token):
         return None
 
 
-def _device_json(device, thin):
+def _device_json(device, thin, no_level=False):
     """Google omits fields holding default values: no batteryLevel at 0 %, no empty lists or strings."""
     entry = {
         "name": f"users/me/pairedDevices/{device.id}",
@@ -204,6 +204,8 @@ def _device_json(device, thin):
     if thin:
         for optional in ("lastSyncTime", "macAddress", "features"):
             del entry[optional]
+    if no_level:
+        del entry["batteryLevel"]
     return {name: value for name, value in entry.items() if value not in (0, "", [], None)}
 
 
@@ -225,8 +227,9 @@ def paired_devices():
     world = current_world()
     with world.lock:
         thin = world.faults["google"].omit_optional_fields
+        no_level = world.faults["google"].omit_battery_level
         devices = list(person.devices.values())
-        page = [_device_json(device, thin) for device in devices[offset : offset + page_size]]
+        page = [_device_json(device, thin, no_level) for device in devices[offset : offset + page_size]]
     answer = {}
     if page:
         answer["pairedDevices"] = page

@@ -23,6 +23,7 @@ UNWATCHED_NOTES = {
 }
 TEXT_KINDS = {
     "low": "Battery low", "empty": "Battery empty", "silent": "Not syncing", "welcome": "Welcome",
+    "first_reading": "First reading",
     "verification": "Code", "reply": "Answer", "opt_out": "Stopped", "reconnect": "Reconnect",
     "retired": "Fitbit retired",
 }
@@ -39,14 +40,14 @@ def dashboard_parts(user: User, days: int) -> dict:
         {
             "device": device,
             "name": device.product_name or fallback_name(device.device_type).capitalize(),
-            "last_sync": moment(device.last_sync_at, now, zone),
+            "last_sync": moment(device.last_seen_at, now, zone),
             "chart": Markup(battery_chart(
                 history[device.id], now, days, zone.key, threshold=user.threshold_percent,
                 label=device.product_name or "Tracker",
             )),
             "low": needs_charge(device.battery_status, device.battery_level, user.threshold_percent),
             "unwatched": UNWATCHED_NOTES.get(
-                unwatched_because(device.device_type, device.last_sync_at, user.include_scales, now)
+                unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
             ),
         }
         for device in devices

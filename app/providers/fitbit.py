@@ -66,7 +66,8 @@ class FitbitClient(PlatformClient):
                 device_type=str(item.get("type") or "TRACKER").upper(),
                 product_name=item.get("deviceVersion"),
                 battery_status=item.get("battery"),
-                battery_level=item.get("batteryLevel") if isinstance(item.get("batteryLevel"), int) else None,
+                # Older trackers send only the battery word: the level is then unknown and the word decides.
+                battery_level=level if isinstance(level := item.get("batteryLevel"), int) else None,
                 last_sync_at=local_time_to_utc(item.get("lastSyncTime"), zone),
             )
             for item in response.json()

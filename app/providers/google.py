@@ -36,6 +36,14 @@ def parse_rfc3339(value: str | None) -> datetime | None:
         return None
 
 
+def battery_level(level: Any, status: str | None) -> int | None:
+    """Default values are omitted on the wire, so a 0 % battery has no batteryLevel: read a missing level as 0 %
+    only with status Empty. With High, Medium or Low it is unknown, and the status decides."""
+    if isinstance(level, int) and not isinstance(level, bool):
+        return level
+    return 0 if (status or "").strip().lower() == "empty" else None
+
+
 class GoogleHealthClient(PlatformClient):
     name = "google"
     display_name = "Google"
@@ -73,8 +81,7 @@ class GoogleHealthClient(PlatformClient):
                         device_type=str(item.get("deviceType") or "TRACKER").upper(),
                         product_name=item.get("deviceVersion"),
                         battery_status=item.get("batteryStatus"),
-                        # Default values are omitted on the wire: no batteryLevel means 0 % when a status is given.
-                        battery_level=level if isinstance(level, int) else (0 if item.get("batteryStatus") else None),
+                        battery_level=battery_level(level, item.get("batteryStatus")),
                         last_sync_at=parse_rfc3339(item.get("lastSyncTime")),
                     )
                 )

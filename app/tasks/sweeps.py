@@ -11,7 +11,7 @@ from functools import partial
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
-from app import alerting, alerts
+from app import alerting, alerts, service_status
 from app.devices import FORGOTTEN_AFTER, SCALE
 from app.extensions import db, queues
 from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
@@ -77,10 +77,16 @@ def drain_pending_pushes() -> int:
 
 
 def recover_interrupted_syncs() -> int:
-    """A user still marked dirty with no sync waiting and none running lost theirs to a dead worker."""
+    """A user still marked dirty with no sync waiting and none running lost theirs to a dead worker, or
+    had it held back while the platform refused our credentials."""
     grace = timedelta(seconds=int(current_app.config.get("SYNC_LOCK_SECONDS", 120)))
+    refusing = set(service_status.refused_services())
+    # While a platform refuses our credentials its users' syncs wait; one round at a time is let through.
+    held_back = {platform for platform in refusing if not service_status.probe_due(platform)}
     recovered = 0
     for name in coalescing.dirty_members():
+        if name.split(":", 1)[0] in held_back:
+            continue
         if coalescing.is_running(name) or coalescing.still_waiting(name, grace):
             continue
         coalescing.release_claim(name)
@@ -135,8 +141,8 @@ def silent_device_owners(now: datetime, cutoff: datetime) -> list[int]:
         select(Device.user_id)
         .join(User)
         .where(
-            Device.last_sync_at < cutoff,
-            Device.last_sync_at >= now - FORGOTTEN_AFTER,
+            Device.last_seen_at < cutoff,
+            Device.last_seen_at >= now - FORGOTTEN_AFTER,
             Device.silent_sent.is_(False),
             User.connection_state == ConnectionState.CONNECTED,
             or_(func.upper(func.trim(Device.device_type)) != SCALE, User.include_scales),

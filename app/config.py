@@ -125,6 +125,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
             "Missing required setting GOOGLE_CLIENT_ID (or FITBIT_CLIENT_ID): no wearable platform is configured"
         )
     vonage_key = setting("VONAGE_API_KEY")
+    if production and env.get("SMS_BACKEND") is None:
+        # No silent fall-back to the outbox: a production site that forgot its Vonage key would text nobody.
+        raise ConfigError("Missing required setting SMS_BACKEND: set it to vonage (or outbox for a demo site)")
     sms_backend = env.get("SMS_BACKEND", "vonage" if vonage_key else "outbox")
     if sms_backend not in {"vonage", "outbox"}:
         raise ConfigError(f"SMS_BACKEND must be 'vonage' or 'outbox', not {sms_backend!r}")
@@ -170,10 +173,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         ),
         "SMS_BACKEND": sms_backend,
         "SMS_OUTBOX_URL": env.get("SMS_OUTBOX_URL", sandbox_url + "/vonage/sms/json" if sandbox else None),
-        "VONAGE_API_KEY": vonage_key,
+        "VONAGE_API_KEY": setting("VONAGE_API_KEY", required=sms_backend == "vonage"),
         "VONAGE_API_SECRET": setting("VONAGE_API_SECRET", required=sms_backend == "vonage"),
         "VONAGE_FROM": setting("VONAGE_FROM", "BatteryText", required=sms_backend == "vonage"),
-        "VONAGE_SIGNATURE_SECRET": setting("VONAGE_SIGNATURE_SECRET"),
+        # Signed webhooks are the only proof a STOP or a receipt came from Vonage: required with real texts.
+        "VONAGE_SIGNATURE_SECRET": setting("VONAGE_SIGNATURE_SECRET", required=sms_backend == "vonage"),
         "VONAGE_REST_HOST": env.get("VONAGE_REST_HOST", "rest.nexmo.com"),
         "VONAGE_API_HOST": env.get("VONAGE_API_HOST", "api.nexmo.com"),
         "VONAGE_TIMEOUT_SECONDS": env.number("VONAGE_TIMEOUT_SECONDS", 10),
@@ -181,6 +185,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "PLATFORM_TIMEOUT_SECONDS": env.number("PLATFORM_TIMEOUT_SECONDS", 10),
         "SILENCE_HOURS": env.number("SILENCE_HOURS", 24),
         "DAILY_TEXT_CAP": env.number("DAILY_TEXT_CAP", 5),
+        # How long the welcome waits for the first read after the number is confirmed.
+        "WELCOME_WAIT_SECONDS": env.number("WELCOME_WAIT_SECONDS", 120),
+        # The first wait before work held back by refused credentials is tried again; it grows with the outage.
+        "REFUSED_RETRY_SECONDS": env.number("REFUSED_RETRY_SECONDS", 60),
         "WEBHOOK_MAX_BYTES": env.number("WEBHOOK_MAX_BYTES", 256 * 1024),
         "SYNC_LOCK_SECONDS": env.number("SYNC_LOCK_SECONDS", 120),
         "SYNC_DEBOUNCE_SECONDS": env.number("SYNC_DEBOUNCE_SECONDS", 2),

@@ -1,4 +1,4 @@
-"""`/healthz`: is the database answering, is Redis answering."""
+"""`/healthz`: is the database answering, is Redis answering, do the platforms and Vonage accept our credentials."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import service_status
 from app.extensions import db, queues
 
 blueprint = Blueprint("health", __name__)
@@ -30,5 +31,8 @@ def healthz():
     except RedisError as error:
         checks["redis"] = "unavailable"
         log.warning("health check: redis unavailable (%s)", type(error).__name__)
+    else:
+        for service in service_status.refused_services():
+            checks[f"{service}_credentials"] = "refused"
     healthy = all(state == "ok" for state in checks.values())
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

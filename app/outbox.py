@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 
 VERIFICATION = "verification"
 WELCOME = "welcome"
+FIRST_READING = "first_reading"
 REPLY = "reply"
 OPT_OUT_CONFIRMATION = "opt_out"
 ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired"})
 # Texts that need a verified number and no opt-out.
-OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, REPLY}
+OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, FIRST_READING, REPLY}
 KINDS = OPTED_IN_KINDS | {VERIFICATION, OPT_OUT_CONFIRMATION}
 
 CODE_LIFETIME = timedelta(minutes=10)

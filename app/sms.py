@@ -14,12 +14,16 @@ from vonage_http_client.errors import HttpRequestError
 from vonage_sms import SmsError, SmsMessage
 
 # Vonage SMS API per-message status codes (answered with HTTP 200): 0 is accepted.
-THROTTLED = "1"
 INTERNAL_ERROR = "5"
-TRANSIENT_STATUSES = frozenset({THROTTLED, INTERNAL_ERROR})
-# Invalid parameters (the "to" number), unroutable, barred, not whitelisted (trial accounts), de-activated.
+TRANSIENT_STATUSES = frozenset({INTERNAL_ERROR})
+# About our account, not the phone: throttled, invalid credentials, account barred, out of credit (quota),
+# too many binds, HTTP not enabled, invalid signature, sender refused, signature and secret disallowed.
+# The text goes out once the account works: retried with backoff, never failed.
+ACCOUNT_STATUSES = frozenset({"1", "4", "8", "9", "10", "11", "14", "15", "32"})
+# About the number: invalid parameters (the "to" number), unroutable, barred, not whitelisted (trial
+# accounts: destination not allowed), de-activated. The text fails and the phone is flagged.
 NUMBER_STATUSES = frozenset({"3", "6", "7", "29", "33"})
-# Any other non-zero status is about our account or request (credentials, balance, sender id, signature).
+# Any other non-zero status is about this request (missing parameters, too long, …): it fails.
 
 # Vonage's signature secret needs an api key beside it; the key takes no part in the digest.
 SIGNATURE_PLACEHOLDER_KEY = "signature-check"
@@ -39,6 +43,10 @@ class TransientSmsError(SmsSendError):
     def __init__(self, reason: str, *, maybe_sent: bool = False):
         super().__init__(reason)
         self.maybe_sent = maybe_sent
+
+
+class AccountRefused(TransientSmsError):
+    """Vonage refused our account (credentials, credit, throttling, sender): nothing about this number or text."""
 
 
 class PermanentSmsError(SmsSendError):
@@ -77,6 +85,8 @@ def e164_number(msisdn: str) -> str | None:
 def refused(status: str, error_text: str) -> SmsSendError:
     """Turn a Vonage per-message status into our own error kind."""
     reason = f"Vonage status {status}: {error_text}"[:200]
+    if status in ACCOUNT_STATUSES:
+        return AccountRefused(reason)
     if status in TRANSIENT_STATUSES:
         return TransientSmsError(reason)
     return PermanentSmsError(reason, number_problem=status in NUMBER_STATUSES)
@@ -92,9 +102,11 @@ def network_error(error: requests.RequestException) -> TransientSmsError:
 
 
 def http_error(status_code: int) -> SmsSendError:
-    # 429 is throttling and 5xx an outage: neither took the text. Other 4xx are our request or account.
-    if status_code == 429 or status_code >= 500:
+    # 5xx is an outage, 401/403 our credentials or account, 429 throttling: none took the text.
+    if status_code >= 500:
         return TransientSmsError(f"HTTP {status_code} from Vonage")
+    if status_code in (401, 403, 429):
+        return AccountRefused(f"HTTP {status_code} from Vonage")
     return PermanentSmsError(f"HTTP {status_code} from Vonage", number_problem=False)
 
 

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 
-from app import locks
+from app import locks, service_status
 from app.extensions import db
 from app.models import OAuth, User
-from app.providers import AccessRevoked, PlatformClient, PlatformUnavailable, TokenExpired
+from app.providers import AccessRevoked, CredentialsRefused, PlatformClient, PlatformUnavailable, TokenExpired
 
 # Refresh a little before the platform would refuse the token.
 EARLY_REFRESH_SECONDS = 120
@@ -47,7 +47,12 @@ def refreshed_token(user: User, client: PlatformClient, stale_access_token: str 
         replaced = stale_access_token is not None and current.get("access_token") != stale_access_token
         if (replaced or stale_access_token is None) and not is_stale(current):
             return current
-        fresh = client.refresh(current)
+        try:
+            fresh = client.refresh(current)
+        except CredentialsRefused as refused:
+            service_status.credentials_refused(client.name, str(refused))
+            raise
+        service_status.credentials_accepted(client.name)
         row.token = fresh
         db.session.commit()
         return fresh

@@ -20,9 +20,14 @@ WELCOME = (
 )
 WELCOME_SHORT = "Battery Text is on. {levels} Reply STOP to end."
 WELCOME_NO_DEVICES = (
-    "Battery Text is on: we will text this number when a tracker runs low. "
-    "Your first battery reading is on its way. Reply STOP to end."
+    "Battery Text is on, but your account shows no tracker yet. Pair one in its app and sync it, "
+    "and we will watch its battery. Reply STOP to end."
 )
+WELCOME_UNREAD = (
+    "Battery Text is on: we will text this number when a tracker runs low. We could not read your "
+    "trackers yet; their levels follow by text. Reply STOP to end."
+)
+FIRST_READING = "Battery Text, first reading: {levels}"
 BATTERY = "Battery now: {levels}"
 BATTERY_NO_DEVICES = "Battery Text has no battery reading yet. It arrives after your tracker's next sync."
 HELP = "Battery Text: reply BATTERY for battery levels, STOP to end texts, START to resume."
@@ -70,6 +75,18 @@ def welcome_text(devices: Sequence[DeviceReading]) -> str:
         if is_single_gsm7_segment(text):
             return text
     return WELCOME_SHORT.format(levels=levels)
+
+
+def welcome_unread_text() -> str:
+    """The welcome when the platform could not be read in time: the levels follow in a first-reading text."""
+    return WELCOME_UNREAD
+
+
+def first_reading_text(devices: Sequence[DeviceReading]) -> str:
+    """The short text that follows a welcome sent without levels, once the platform answers."""
+    if not devices:
+        return BATTERY_NO_DEVICES
+    return FIRST_READING.format(levels=levels_sentence(devices))
 
 
 def battery_text(devices: Sequence[DeviceReading]) -> str:

@@ -13,6 +13,8 @@ from sandbox.world import PLATFORMS
 blueprint = Blueprint("switches", __name__, url_prefix="/_control")
 
 SUBSCRIBER_SETTINGS = ("FITBIT_SUBSCRIBER_URL", "GOOGLE_SUBSCRIBER_URL", "VONAGE_INBOUND_URL", "VONAGE_STATUS_URL")
+# A client secret rotated at the platform: our app's copy is then refused (never echoed back).
+CLIENT_SECRETS = ("FITBIT_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET")
 NUMBER_MODES = ("ok", "failing", "invalid")
 
 
@@ -83,7 +85,7 @@ def subscriber_settings():
     settings = current_settings()
     if request.method == "POST":
         for name, value in payload().items():
-            if name not in SUBSCRIBER_SETTINGS:
+            if name not in SUBSCRIBER_SETTINGS + CLIENT_SECRETS:
                 raise ControlError(400, f"{name} cannot be changed at run time")
             settings[name] = str(value)
     return answer({name: settings[name] for name in SUBSCRIBER_SETTINGS})

@@ -17,6 +17,7 @@ from app import outbox, wording
 from app.extensions import db, limiter, queues
 from app.models import PhoneVerification, User, utcnow
 from app.tasks.delivery import queue_text
+from app.tasks.sync import request_sync
 from app.tasks.welcome import send_welcome
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,11 @@ def check_code(user: User, typed: str) -> str | None:
     user.opted_out_at = None
     user.phone_failed_at = None
     user.phone_failure = None
+    # The welcome carries fresh levels: it goes with the next read (asked for now), or without them
+    # if the platform cannot be read in time (tasks.welcome).
+    user.awaiting_first_reading = True
     db.session.commit()
     queues.queue("texts").enqueue(send_welcome, user.id)
+    request_sync(user.platform.value, user.platform_user_id)
     log.info("phone verified for user %s", user.id)
     return None

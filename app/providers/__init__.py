@@ -7,6 +7,7 @@ from flask import current_app
 from app.extensions import queues
 from app.providers.base import (
     AccessRevoked,
+    CredentialsRefused,
     DeviceStatus,
     Identity,
     MissingPermission,
@@ -46,7 +47,7 @@ def configured_platforms() -> list[str]:
 
 
 __all__ = [
-    "AccessRevoked", "DeviceStatus", "Identity", "MissingPermission", "PlatformClient", "PlatformError",
-    "PlatformRetired", "PlatformUnavailable", "RateLimited", "TokenExpired", "client_for", "configured_platforms",
-    "platform_name", "scopes_for",
+    "AccessRevoked", "CredentialsRefused", "DeviceStatus", "Identity", "MissingPermission", "PlatformClient",
+    "PlatformError", "PlatformRetired", "PlatformUnavailable", "RateLimited", "TokenExpired", "client_for",
+    "configured_platforms", "platform_name", "scopes_for",
 ]

@@ -43,6 +43,11 @@ class AccessRevoked(PlatformError):
     """The user withdrew consent (or the grant is gone): they must connect again."""
 
 
+class CredentialsRefused(PlatformError):
+    """The platform refused our own client id or secret (invalid_client, unauthorized_client): a deploy's
+    mistake or a rotated secret, not the user's doing. Nobody's consent changed; retry once it is fixed."""
+
+
 class MissingPermission(PlatformError):
     """The user did not grant a scope we need."""
 

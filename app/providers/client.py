@@ -12,6 +12,7 @@ from requests.auth import HTTPBasicAuth
 
 from app.providers.base import (
     AccessRevoked,
+    CredentialsRefused,
     DeviceStatus,
     Identity,
     PlatformError,
@@ -21,6 +22,35 @@ from app.providers.base import (
     RateLimited,
     raise_for_transport,
 )
+
+# RFC 6749 §5.2: these name our client, not the user's grant.
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+
+
+def oauth_error_code(response: requests.Response) -> str | None:
+    """The token endpoint's error code: Google's {"error": "…"} or Fitbit's {"errors": [{"errorType": "…"}]}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("error"), str):
+        return body["error"]
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0].get("errorType")
+    return None
+
+
+def refresh_refused(response: requests.Response) -> PlatformError:
+    """Only invalid_grant means the user's consent is gone; a refused client is ours to fix."""
+    code = oauth_error_code(response)
+    if code == "invalid_grant":
+        return AccessRevoked("the platform refused the refresh token (invalid_grant)")
+    if code in CLIENT_ERRORS or response.status_code == 401:
+        return CredentialsRefused(f"the token endpoint refused our client ({code or response.status_code})")
+    return PlatformError(f"refresh refused with {response.status_code} ({code or 'no error code'})")
 
 
 class PlatformClient:
@@ -115,7 +145,7 @@ class PlatformClient:
         if response.status_code >= 500 or response.status_code == 429:
             raise PlatformUnavailable(f"token endpoint answered {response.status_code}")
         if response.status_code >= 400:
-            raise AccessRevoked(f"refresh refused with {response.status_code}")
+            raise refresh_refused(response)
         fresh = response.json()
         # Google does not send a new refresh token on refresh: the old one stays valid.
         fresh.setdefault("refresh_token", refresh_token)

@@ -10,10 +10,10 @@ from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import func, select
 
-from app import alerting, alerts, locks, outbox
+from app import alerting, alerts, locks, outbox, service_status
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.sms import OutgoingText, PermanentSmsError, TransientSmsError, backend_for
+from app.sms import AccountRefused, OutgoingText, PermanentSmsError, TransientSmsError, backend_for
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Delivery(str, enum.Enum):
     SUBMITTED = "submitted"
     SETTLED_BY_RECEIPT = "settled by a receipt"
     RETRYING = "retrying"
+    HELD_FOR_ACCOUNT = "held: our SMS account was refused"
     FAILED = "failed"
     SKIPPED = "skipped"
     NOT_DUE = "not due yet"
@@ -50,14 +51,18 @@ def queue_text(
     (Redis down) is picked up by `resume_stalled_texts`.
     """
     message, written = outbox.write_text(user, kind, key, body, send_after)
-    if message is None or not written:
-        return message
+    if message is not None and written:
+        start_delivery(message)
+    return message
+
+
+def start_delivery(message: OutgoingMessage) -> None:
+    """Enqueue the delivery of a row just written: now, or when its quiet hours end."""
     texts = queues.queue("texts")
-    if send_after is not None and send_after > utcnow():
-        texts.enqueue_at(send_after, deliver_text, message.id)
+    if message.send_after is not None and message.send_after > utcnow():
+        texts.enqueue_at(message.send_after, deliver_text, message.id)
     else:
         texts.enqueue(deliver_text, message.id)
-    return message
 
 
 def queue_alerts(user: User, decision: alerts.AlertDecision) -> None:
@@ -88,10 +93,13 @@ def deliver_text(message_id: int) -> Delivery:
     text = OutgoingText(to=message.to, text=message.body, client_ref=message.idempotency_key)
     try:
         provider_message_id = backend_for(current_app.config).send(text)
+    except AccountRefused as error:
+        return hold_for_account(message, attempt, error)
     except TransientSmsError as error:
         return retry_later(message, attempt, error)
     except PermanentSmsError as error:
         return fail(message, attempt, error)
+    service_status.credentials_accepted("vonage")
     submitted = {"status": MessageStatus.SUBMITTED, "provider_message_id": provider_message_id,
                  "submitted_at": utcnow(), "error": None}
     if not outbox.settle(message, {**QUEUED, "attempts": attempt}, submitted):
@@ -148,6 +156,19 @@ def retry_later(message: OutgoingMessage, attempt: int, error: TransientSmsError
         "text %s attempt %s did not go through (%s); next try at %s", message.id, attempt, error.reason, resend_at
     )
     return Delivery.RETRYING
+
+
+def hold_for_account(message: OutgoingMessage, attempt: int, error: AccountRefused) -> Delivery:
+    """Vonage refused our account, not this text: wait with a growing backoff, and don't count the attempt,
+    so the text goes out once the account works again."""
+    service_status.credentials_refused("vonage", error.reason)
+    resend_at = utcnow() + timedelta(seconds=service_status.retry_delay("vonage"))
+    note = f"{error.reason}; our SMS account was refused, trying again at {resend_at:%H:%M} UTC"
+    held = {**QUEUED, "attempts": attempt - 1, "send_after": resend_at, "error": note[:300]}
+    if outbox.settle(message, {**QUEUED, "attempts": attempt}, held):
+        queues.queue("texts").enqueue_at(resend_at, deliver_text, message.id)
+    log.warning("text %s held: Vonage refused our account (%s); next try at %s", message.id, error.reason, resend_at)
+    return Delivery.HELD_FOR_ACCOUNT
 
 
 def fail(message: OutgoingMessage, attempt: int, error: PermanentSmsError) -> Delivery:

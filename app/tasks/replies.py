@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 
+from limits import parse
 from sqlalchemy import func, select
 
 from app import alerting, outbox, wording
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import OutgoingMessage, User, utcnow
 from app.sms import e164_number
 from app.tasks.delivery import queue_text
 from app.wording import Reply
 
 log = logging.getLogger(__name__)
+
+# Answers to BATTERY, START and help, per number: then silence until the hour is over. Answers never
+# count towards the daily cap, which keeps its room for battery alerts.
+ANSWERS_PER_NUMBER = parse("5 per hour")
 
 
 def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
@@ -28,7 +33,12 @@ def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
         key = f"reply:{inbound_message_id}:{user.id}"
         if db.session.scalar(select(func.count()).where(OutgoingMessage.idempotency_key == key)):
             continue  # this reply was answered already: a repeated or replayed webhook
-        queue_text(user, outbox.REPLY, key, answer(user, reply))
+        body = answer(user, reply)
+        if not limiter.limiter.hit(ANSWERS_PER_NUMBER, "reply-answers", phone):
+            # Replies can be sent (or forged) without end; the answers to them cannot. START still took effect.
+            log.warning("reply answers to user %s's number held back: hourly limit reached", user.id)
+            continue
+        queue_text(user, outbox.REPLY, key, body)
     log.info("reply %s handled for %s account(s)", reply.value, len(users))
     return reply
 

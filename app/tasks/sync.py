@@ -13,11 +13,12 @@ from sqlalchemy import select
 from app import alerting, alerts, events
 from app.extensions import db, queues
 from app.models import ConnectionState, Platform, User, utcnow
-from app.providers import PlatformError, RateLimited, client_for
+from app.providers import CredentialsRefused, PlatformError, RateLimited, client_for
 from app.readings import record_readings
 from app.tasks import coalescing
 from app.tasks.connection import handle_connection_error
 from app.tasks.delivery import queue_alerts
+from app.tasks.welcome import after_first_reading
 from app.timezones import zone_named
 from app.tokens import with_platform
 
@@ -34,6 +35,7 @@ class SyncOutcome(enum.Enum):
     NOT_CONNECTED = "not connected"
     CONNECTION_LOST = "connection lost"
     RESCHEDULED = "rescheduled for the platform's rate limit"
+    CREDENTIALS_REFUSED = "held back: the platform refuses our client credentials"
 
 
 def request_sync(platform: str, platform_user_id: str, pushed_at: datetime | None = None) -> bool:
@@ -71,7 +73,7 @@ def sync_platform_user(platform: str, platform_user_id: str, pushed_at: datetime
         db.session.commit()
     with coalescing.running(name, int(current_app.config.get("SYNC_LOCK_SECONDS", 120))):
         outcome = sync_user(user)
-    if outcome is not SyncOutcome.RESCHEDULED:
+    if outcome not in (SyncOutcome.RESCHEDULED, SyncOutcome.CREDENTIALS_REFUSED):
         coalescing.finish(name, generation)
     return outcome
 
@@ -87,6 +89,9 @@ def sync_user(user: User) -> SyncOutcome:
     except RateLimited as limited:
         reschedule_after_limit(user, limited.retry_after)
         return SyncOutcome.RESCHEDULED
+    except CredentialsRefused:
+        # Not the user's doing: their state stays, the dirty mark stays, and the sweep retries with backoff.
+        return SyncOutcome.CREDENTIALS_REFUSED
     except PlatformError as error:
         if handle_connection_error(user, error):
             return SyncOutcome.CONNECTION_LOST
@@ -98,6 +103,8 @@ def sync_user(user: User) -> SyncOutcome:
     alerting.store_states(devices, decision)
     user.last_synced_at = now
     db.session.commit()
+    if user.awaiting_first_reading:
+        after_first_reading(user)
     events.publish(user.id, {
         "type": "readings",
         "devices": [{"id": device.id, "battery_level": device.battery_level, "battery_status": device.battery_status}

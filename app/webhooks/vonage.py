@@ -29,12 +29,16 @@ def limit_body_size() -> None:
 
 def signed_fields() -> dict[str, str]:
     """The webhook's fields from wherever Vonage put them, after the signature check when a secret is set."""
-    if request.method == "GET":
-        fields: object = request.args.to_dict()
-    elif request.is_json:
-        fields = request.get_json(silent=True)
-    else:
-        fields = request.form.to_dict()
+    try:
+        if request.method == "GET":
+            fields: object = request.args.to_dict()
+        elif request.is_json:
+            fields = request.get_json(silent=True)
+        else:
+            fields = request.form.to_dict()
+    except RecursionError:
+        # A deeply nested JSON body, well under the size limit: unreadable, so refused before anything else.
+        abort(400)
     if not isinstance(fields, dict):
         abort(400)
     secret = current_app.config.get("VONAGE_SIGNATURE_SECRET")

@@ -16,9 +16,9 @@ from app.charts import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
 from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, MessageStatus, OutgoingMessage, Platform, User, utcnow
 from app.views import ago
-from tests.conftest import wait_until
-from tests.factories import make_device, make_user, sign_in_as
-from tests.journeys import settled, signed_up_user, texts
+from tests.support.factories import make_device, make_user, sign_in_as
+from tests.support.journeys import settled, signed_up_user, texts
+from tests.support.polling import wait_until
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
 from app.phone import PhoneNumberError, mobile_number
 from app.tasks.texts import send_welcome
-from tests.factories import make_device, make_user, run_text_jobs, sign_in_as, texts_queue
+from tests.support.factories import make_device, make_user, run_text_jobs, sign_in_as, texts_queue
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from rq import Queue
 
 from app.extensions import db, queues
-from tests.conftest import wait_until
-from tests.journeys import devices_reads, settled, signed_up_user, texts
+from tests.support.journeys import devices_reads, settled, signed_up_user, texts
+from tests.support.polling import wait_until
 
 PLATFORMS = ["google", "fitbit"]
 

@@ -10,17 +10,9 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import wait_until
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.paths import ROOT
+from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 
 def children_of(pid: int) -> set[int]:

@@ -21,8 +21,8 @@ import requests
 
 from app.extensions import csrf
 from app.webhooks.platforms import fitbit_signature
-from tests.factories import make_user, sign_in_as
-from tests.reliability.conftest import NOTHING_QUEUED, queued_work
+from tests.support.factories import make_user, sign_in_as
+from tests.support.queued_work import NOTHING_QUEUED, queued_work
 
 WEBHOOK_BLUEPRINTS = {"platform_webhooks", "vonage_webhooks"}
 # Pages that are not ours to render as HTML: OAuth hand-offs, the event stream, static files.

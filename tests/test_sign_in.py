@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 from app.extensions import db, queues
 from app.models import OAuth, Platform, User
 from app.tasks.sweeps import resume_account_setups
-from tests.conftest import wait_until
+from tests.support.polling import wait_until
 
 
 def test_first_google_sign_in_creates_the_account_and_asks_for_the_phone(emulator, sign_in, live_app):

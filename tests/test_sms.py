@@ -22,7 +22,8 @@ from app.sms import (
     signature_is_valid,
 )
 from app.tasks.texts import RECEIPT_GRACE, deliver_text, record_receipt
-from tests.factories import make_user, vonage_signed
+from tests.support.factories import make_user
+from tests.support.vonage import vonage_signed
 
 VONAGE_SMS_URL = "https://rest.example-vonage.test/sms/json"
 OUTBOX_URL = "http://phone.example.test/vonage/sms/json"

@@ -14,8 +14,8 @@ from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.outbox import queue_text, texts_sent_today
 from app.tasks.texts import deliver_text, resume_stalled_texts, send_welcome
 from app.wording import OPTED_OUT, VERIFICATION_REDACTED, verification_text
-from tests.conftest import wait_until
-from tests.factories import make_device, make_user, run_text_jobs, scheduled_text_jobs, texts_queue
+from tests.support.factories import make_device, make_user, run_text_jobs, scheduled_text_jobs, texts_queue
+from tests.support.polling import wait_until
 
 LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
 PHONE_URL = "http://phone.example.test/vonage/sms/json"

@@ -12,8 +12,9 @@ from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.outbox import queue_text
 from app.tasks.texts import deliver_text
 from app.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
-from tests.conftest import wait_until
-from tests.factories import make_device, make_user, run_text_jobs, texts_queue, vonage_signed
+from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
+from tests.support.polling import wait_until
+from tests.support.vonage import vonage_signed
 
 LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
 SECRET = "vonage-signature-secret"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import time
 
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
@@ -71,16 +68,3 @@ def run_text_jobs(limit: int = 50) -> int:
 
 def scheduled_text_jobs() -> list[str]:
     return ScheduledJobRegistry(queue=texts_queue()).get_job_ids()
-
-
-def vonage_signed(params: dict[str, str], secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """Sign webhook fields as Vonage does: HMAC-SHA256 over '&name=value' of the sorted fields.
-
-    Vonage writes '&' and '=' inside values as '_' before signing.
-    """
-    fields = {**params, "timestamp": str(timestamp if timestamp is not None else int(time.time()))}
-    digest = hmac.new(secret.encode(), digestmod=hashlib.sha256)
-    for name in sorted(fields):
-        value = fields[name].replace("&", "_").replace("=", "_")
-        digest.update(f"&{name}={value}".encode())
-    return {**fields, "sig": digest.hexdigest()}

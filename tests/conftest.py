@@ -78,6 +78,7 @@ def make_app(test_env):
 
 @pytest.fixture
 def client(app):
+    """A browser on the app in process, signed out; `app.test_client(user=user)` gives a signed-in one."""
     return app.test_client()
 
 

@@ -16,7 +16,7 @@ from app.charts import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
 from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, MessageStatus, OutgoingMessage, Platform, User, utcnow
 from app.views import ago
-from tests.support.factories import make_device, make_user, sign_in_as
+from tests.support.factories import make_device, make_user
 from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
 
@@ -107,11 +107,11 @@ def test_how_long_ago(elapsed, said):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
-def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(app, client, zone):
+def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(app, zone):
     user = make_user(time_zone=zone)
     synced = utcnow() - timedelta(hours=3, minutes=5)
     make_device(user, "Sense 2", battery_level=64, battery_status="Medium", last_sync_at=synced)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
     local = synced.astimezone(ZoneInfo(zone))
     assert "Sense 2" in page and "64%" in page and "Medium" in page
@@ -119,13 +119,13 @@ def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(a
     assert f"({local:%a} {local.day} {local:%b}, {local:%H:%M})" in page
 
 
-def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app, client):
+def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app):
     user = make_user()
     device = make_device(user, battery_level=40)
     for days_ago, level in [(20, 90), (5, 70), (1, 40)]:
         db.session.add(BatteryReading(device_id=device.id, read_at=utcnow() - timedelta(days=days_ago), battery_level=level))
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     week = client.get("/dashboard").get_data(as_text=True)
     month = client.get("/dashboard?days=30").get_data(as_text=True)
     assert "battery over the last 7 days" in week and "2 readings" in week
@@ -141,13 +141,13 @@ def add_text(user: User, kind: str, body: str, status: MessageStatus, **fields) 
     db.session.commit()
 
 
-def test_the_texts_show_their_delivery_status_and_never_a_code(app, client):
+def test_the_texts_show_their_delivery_status_and_never_a_code(app):
     user = make_user(time_zone="UTC", quiet_start=time(22), quiet_end=time(7))
     add_text(user, "verification", "Your Battery Text code is 123456. It expires in 10 minutes.", MessageStatus.QUEUED)
     add_text(user, "low", "Battery low: your Charge 6 is at 15%.", MessageStatus.DELIVERED)
     add_text(user, "empty", "Battery empty: your Charge 6 is at 3%.", MessageStatus.FAILED)
     add_text(user, "silent", "Your Charge 6 has not synced.", MessageStatus.QUEUED, send_after=utcnow() + timedelta(hours=2))
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "123456" not in page and "------" in page
     assert "Delivered" in page and "Not delivered" in page
@@ -169,12 +169,12 @@ def banner_texts(page: str) -> list[str]:
     ({"paused": True}, ["Alerts are paused"]),
     ({"paused": True, "opted_out_at": NOW}, ["You replied STOP", "Alerts are paused"]),
 ], ids=["all well", "phone unverified", "reconnect", "fitbit retired", "stop", "paused", "stop and paused"])
-def test_each_state_that_needs_action_has_its_banner(app, client, state, expected):
+def test_each_state_that_needs_action_has_its_banner(app, state, expected):
     user = make_user()
     for name, value in state.items():
         setattr(user, name, value)
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     shown = banner_texts(client.get("/dashboard").get_data(as_text=True))
     assert len(shown) == len(expected)
     for banner, words in zip(shown, expected):
@@ -188,12 +188,12 @@ def test_each_state_that_needs_action_has_its_banner(app, client, state, expecte
     ({"phone_verified_at": None}, 'href="/phone/code"'),
     ({"paused": True}, 'href="/settings"'),
 ])
-def test_a_banner_links_to_its_fix(app, client, state, link):
+def test_a_banner_links_to_its_fix(app, state, link):
     user = make_user()
     for name, value in state.items():
         setattr(user, name, value)
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     banners = re.findall(r'<div class="banner[^"]*" role="alert">(.*?)</div>', client.get("/dashboard").get_data(as_text=True), re.S)
     assert link in banners[0]
 
@@ -212,19 +212,19 @@ GOOD = {"threshold": "30", "quiet_start": "22:00", "quiet_end": "07:00", "time_z
         "include_scales": "on", "paused": "on"}
 
 
-def test_good_settings_are_saved_and_a_chosen_zone_stops_following_the_platform(app, client, no_csrf):
+def test_good_settings_are_saved_and_a_chosen_zone_stops_following_the_platform(app, no_csrf):
     user = make_user(time_zone="Europe/London", time_zone_from_platform=True)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data=GOOD)
     assert answer.status_code == 302
     assert user_settings(user) == (30, time(22), time(7), "Asia/Tokyo", False, True, True)
     assert "Your settings are saved" in client.get("/settings").get_data(as_text=True)
 
 
-def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, client, no_csrf):
+def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, no_csrf):
     user = make_user(time_zone="Asia/Tokyo", time_zone_from_platform=False, quiet_start=time(22), quiet_end=time(7),
                      paused=True)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data={"threshold": "10", "quiet_start": "", "quiet_end": "", "time_zone": "platform"})
     assert answer.status_code == 302
     assert user_settings(user) == (10, None, None, "Asia/Tokyo", True, False, False)
@@ -242,10 +242,10 @@ def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, client,
     ("time_zone", "Mars/Olympus", "Choose a time zone from the list, like Europe/London."),
     ("time_zone", "", "Choose a time zone from the list, like Europe/London."),
 ])
-def test_bad_settings_show_a_plain_message_and_save_nothing(app, client, no_csrf, field, typed, message):
+def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field, typed, message):
     user = make_user()
     before = user_settings(user)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data={**GOOD, field: typed})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
@@ -254,10 +254,10 @@ def test_bad_settings_show_a_plain_message_and_save_nothing(app, client, no_csrf
     assert user_settings(user) == before
 
 
-def test_settings_without_the_csrf_token_are_refused(app, client):
+def test_settings_without_the_csrf_token_are_refused(app):
     user = make_user()
     before = user_settings(user)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     assert client.post("/settings", data=GOOD).status_code == 400
     assert user_settings(user) == before
 
@@ -297,11 +297,11 @@ def read_events(response, until: int) -> list[str]:
     return blocks
 
 
-def test_a_published_event_reaches_the_open_stream_which_holds_no_database_connection(app, client, monkeypatch):
+def test_a_published_event_reaches_the_open_stream_which_holds_no_database_connection(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 5)
     monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 1)
     user = make_user()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     response = client.get("/dashboard/events", buffered=False)
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
     assert db.engine.pool.checkedout() == 0
@@ -321,18 +321,18 @@ def test_a_published_event_reaches_the_open_stream_which_holds_no_database_conne
     assert kind == "event: readings" and json.loads(data.removeprefix("data: "))["devices"][0]["battery_level"] == 12
 
 
-def test_a_quiet_stream_sends_heartbeats_and_ends_so_the_browser_reconnects(app, client, monkeypatch):
+def test_a_quiet_stream_sends_heartbeats_and_ends_so_the_browser_reconnects(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 2.5)
     monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 1)
-    sign_in_as(client, make_user())
+    client = app.test_client(user=make_user())
     response = client.get("/dashboard/events", buffered=False)
     blocks = read_events(response, until=100)  # only the stream's end stops this
     response.close()
     assert blocks.count(": heartbeat") == 2
 
 
-def test_streams_beyond_the_limit_are_told_not_to_reconnect_and_a_closed_stream_frees_its_slot(app, client):
-    sign_in_as(client, make_user())
+def test_streams_beyond_the_limit_are_told_not_to_reconnect_and_a_closed_stream_frees_its_slot(app):
+    client = app.test_client(user=make_user())
     slots = app.extensions["live_stream_slots"]
     taken = []
     while slots.acquire(blocking=False):

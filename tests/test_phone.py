@@ -12,15 +12,15 @@ from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
 from app.phone import PhoneNumberError, mobile_number
 from app.tasks.texts import send_welcome
-from tests.support.factories import make_device, make_user, run_text_jobs, sign_in_as, texts_queue
+from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 
 
 @pytest.fixture
-def browser(app, client, monkeypatch):
+def browser(app, monkeypatch):
     """A signed-in user's browser on the phone pages (CSRF is tested on its own below)."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     user = make_user(phone=None)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     client.user_id = user.id
     return client
 
@@ -105,9 +105,9 @@ def test_the_phone_page_shows_the_form_and_the_step(browser):
     assert "phone.css" in page
 
 
-def test_a_form_without_its_csrf_token_is_refused(app, client):
+def test_a_form_without_its_csrf_token_is_refused(app):
     user = make_user(phone=None)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
 
     answer = client.post("/phone", data={"phone": "07400 123456", "region": "GB"})
 
@@ -231,15 +231,13 @@ def test_at_most_ten_codes_an_hour_go_out_for_one_client_address(app, monkeypatc
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     answers = []
     for n in range(11):
-        client = app.test_client()
-        sign_in_as(client, make_user(phone=None))
+        client = app.test_client(user=make_user(phone=None))
         answer = client.post("/phone", data={"phone": f"07400 1234{n:02d}", "region": "GB"},
                              environ_base={"REMOTE_ADDR": "203.0.113.9"})
         answers.append(answer.status_code)
 
     assert answers == [302] * 10 + [429]
-    other_address = app.test_client()
-    sign_in_as(other_address, make_user(phone=None))
+    other_address = app.test_client(user=make_user(phone=None))
     assert other_address.post("/phone", data={"phone": "07400 999999", "region": "GB"},
                               environ_base={"REMOTE_ADDR": "203.0.113.10"}).status_code == 302
 

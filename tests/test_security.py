@@ -21,7 +21,7 @@ import requests
 
 from app.extensions import csrf
 from app.webhooks.platforms import fitbit_signature
-from tests.support.factories import make_user, sign_in_as
+from tests.support.factories import make_user
 from tests.support.queued_work import NOTHING_QUEUED, queued_work
 
 WEBHOOK_BLUEPRINTS = {"platform_webhooks", "vonage_webhooks"}
@@ -34,10 +34,9 @@ PRODUCTION = {
 
 
 def signed_in_client(app):
-    client = app.test_client()
+    """A browser signed in as a new user whose number still waits for its code."""
     user = make_user(phone="+447700900123", verified=False)
-    sign_in_as(client, user)
-    return client, user
+    return app.test_client(user=user), user
 
 
 def html_pages(app) -> list[str]:
@@ -222,10 +221,10 @@ def test_sign_in_is_limited_to_twenty_starts_a_minute_per_address(client, platfo
     assert client.get(f"/login/{platform}", environ_base={"REMOTE_ADDR": "203.0.113.8"}).status_code == 302
 
 
-def test_the_code_form_takes_at_most_thirty_posts_an_hour(app, client, monkeypatch):
+def test_the_code_form_takes_at_most_thirty_posts_an_hour(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     user = make_user(phone="+447700900123", verified=False)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answers = [client.post("/phone/code", data={"code": "000000"}).status_code for _ in range(31)]
     assert answers[:30] == [400] * 30 and answers[30] == 429
 
@@ -241,11 +240,11 @@ def test_platform_pushes_are_not_rate_limited_per_address(app, client):
     assert answers == {204}
 
 
-def test_a_phone_code_never_reaches_the_logs(app, client, caplog, monkeypatch):
+def test_a_phone_code_never_reaches_the_logs(app, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     user = make_user(phone=None)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     assert client.post("/phone", data={"phone": "07400 123456", "region": "GB"}).status_code == 302
     from app.extensions import db
     from app.models import OutgoingMessage

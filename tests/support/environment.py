@@ -7,6 +7,7 @@ import os
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
+from flask_login import FlaskLoginClient
 
 from app import create_app
 
@@ -37,5 +38,8 @@ def app_environment(emulator_url: str) -> dict[str, str]:
 
 
 def testing_app(overrides: dict, environ: dict[str, str]) -> Flask:
-    """The app in testing mode on `environ`."""
-    return create_app({"TESTING": True, **overrides}, environ=environ)
+    """The app in testing mode on `environ`; its test client is Flask-Login's, so `app.test_client(user=user)`
+    is a browser signed in as that user."""
+    app = create_app({"TESTING": True, **overrides}, environ=environ)
+    app.test_client_class = FlaskLoginClient
+    return app

@@ -1,4 +1,4 @@
-"""Test data in the product's words: users with numbers, their devices, a signed-in browser, queued jobs run."""
+"""Test data in the product's words: users with numbers and their devices; queued text jobs run in process."""
 
 from __future__ import annotations
 
@@ -38,13 +38,6 @@ def make_device(user: User, product_name: str = "Charge 6", **fields) -> Device:
     db.session.add(device)
     db.session.commit()
     return device
-
-
-def sign_in_as(client, user: User) -> None:
-    """Log a user in the way Flask-Login remembers one: its id in the session."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 def texts_queue() -> Queue:

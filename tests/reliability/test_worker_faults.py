@@ -94,7 +94,7 @@ def run_platform_faults(emulator, sign_in, start_worker, users: int, rounds: int
     people = sign_up(emulator, sign_in, users, platform)
     start_worker(PLATFORM_TIMEOUT_SECONDS="2", **ROOM_ABOVE_DAILY_CAP)
     # Faults start once the accounts are set up: setup under faults has its own test
-    # (tests/test_sign_in.py::test_a_subscription_the_platform_fails_at_sign_in_is_retried_until_pushes_can_arrive).
+    # (tests/end_to_end/test_sign_in.py::test_a_subscription_the_platform_fails_at_sign_in_is_retried_until_pushes_can_arrive).
     for _, user in people:
         wait_until(lambda: queues.queue("default").fetch_job(f"prepare-account-{user.id}").is_finished,
                    what="the account to be set up")

@@ -11,6 +11,18 @@ from flask_login import FlaskLoginClient
 
 from app import create_app
 
+# A complete production environment with PaaS-style URLs; nothing in it exists, so nothing is reached.
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "test-only-secret-key",
+    "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgres://someone:pw@db.example.invalid:5432/battery",
+    "REDIS_URL": "rediss://:pw@cache.example.invalid:6380",
+    "GOOGLE_CLIENT_ID": "test-google-client",
+    "GOOGLE_CLIENT_SECRET": "test-google-secret",
+    "GOOGLE_HEALTH_WEBHOOK_SECRET": "test-webhook-secret",
+}
+
 
 def required_setting(name: str) -> str:
     value = os.environ.get(name)

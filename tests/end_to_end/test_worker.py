@@ -7,9 +7,9 @@ from datetime import timedelta
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from app.tasks import maintenance
 from app.extensions import db, queues
 from app.models import BatteryReading, Device, Platform, User, utcnow
+from app.tasks import maintenance
 from tests.support.polling import wait_until
 
 

@@ -1,4 +1,7 @@
-"""The phone step: numbers of several countries, the texted code, its limits, and what verifying starts."""
+"""The phone step: the number form, the texted code, its limits, and what verifying starts.
+
+Reading the typed number itself is in tests/unit/test_phone_numbers.py.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
-from app.phone import PhoneNumberError, mobile_number
 from app.tasks.texts import send_welcome
 from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 
@@ -52,43 +54,6 @@ def a_minute_passes(user_id: int) -> None:
         .values(last_sent_at=utcnow() - timedelta(seconds=61))
     )
     db.session.commit()
-
-
-@pytest.mark.parametrize(
-    ("typed", "region", "e164"),
-    [
-        ("07400 123456", "GB", "+447400123456"),
-        ("(201) 555-0123", "US", "+12015550123"),
-        ("01512 3456789", "DE", "+4915123456789"),
-        ("06 12 34 56 78", "FR", "+33612345678"),
-        ("0412 345 678", "AU", "+61412345678"),
-        ("98765 43210", "IN", "+919876543210"),
-        ("090-1234-5678", "JP", "+819012345678"),
-        ("+1 416 555 0123", "GB", "+14165550123"),  # a country code beats the chosen region
-    ],
-)
-def test_mobile_numbers_of_several_countries_are_stored_as_e164(app, typed, region, e164):
-    assert mobile_number(typed, region) == e164
-
-
-@pytest.mark.parametrize(
-    ("typed", "region", "why"),
-    [
-        ("", "GB", "Enter your mobile number"),
-        ("call me", "GB", "does not look like a phone number"),
-        ("12345", "GB", "not a valid number in United Kingdom"),
-        ("0412 345 678", "GB", "not a valid number in United Kingdom"),  # an Australian mobile, wrong country
-        ("09 123 456", "FR", "not a valid number in France"),
-        ("020 7946 0000", "GB", "a landline, which cannot receive texts"),
-        ("030 123456", "DE", "a landline, which cannot receive texts"),
-        ("0800 123 4567", "GB", "a free-phone number, which cannot receive texts"),
-        ("0900 123 4567", "GB", "a premium-rate number"),
-        ("+33 1 23 45 67 89", "US", "a landline"),
-    ],
-)
-def test_numbers_that_cannot_get_texts_are_refused_with_the_reason(app, typed, region, why):
-    with pytest.raises(PhoneNumberError, match=why):
-        mobile_number(typed, region)
 
 
 def test_the_phone_page_needs_a_signed_in_user(client):

@@ -14,13 +14,12 @@ _serial = itertools.count(1)
 
 
 def make_user(phone: str | None = "+447700900123", verified: bool = True, **fields) -> User:
-    """A signed-up user; by default with a verified UK mobile and no opt-out."""
+    """A signed-up user; by default on Google, with a verified UK mobile and no opt-out."""
+    defaults = {"platform": Platform.GOOGLE, "platform_user_id": f"health-user-{next(_serial)}"}
     user = User(
-        platform=Platform.GOOGLE,
-        platform_user_id=f"health-user-{next(_serial)}",
         phone=phone,
         phone_verified_at=utcnow() if verified and phone else None,
-        **fields,
+        **{**defaults, **fields},
     )
     db.session.add(user)
     db.session.commit()

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import wait_until
+from tests.support.journeys import signed_up_user
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -84,8 +85,6 @@ def test_sign_up_then_a_low_battery_sync_shows_on_the_open_dashboard(
 
 
 def test_settings_show_a_plain_message_and_save_nothing_on_bad_input(page, live_app, emulator, sign_in):
-    from tests.journeys import signed_up_user
-
     _, user, browser_session = signed_up_user(emulator, sign_in, "google")
     page.context.add_cookies([
         {"name": cookie.name, "value": cookie.value, "url": live_app.url} for cookie in browser_session.cookies

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from tests.support.polling import wait_until
+
 SUBSCRIPTIONS = "/fitbit/1/user/-/activities/apiSubscriptions"
 
 
@@ -123,16 +125,16 @@ def test_every_api_answer_carries_the_quota_and_the_next_call_over_it_gets_429(e
     assert refused.headers["Fitbit-Rate-Limit-Remaining"] == "0"
 
 
-def test_the_quota_comes_back_when_the_window_turns(emulator, control, fitbit_login, person, eventually):
+def test_the_quota_comes_back_when_the_window_turns(emulator, control, fitbit_login, person):
     control("post", "/limits", json={"fitbit": {"limit": 1, "window_seconds": 0.5}})
     token = fitbit_login(person["id"])["access_token"]
 
     def fresh_window_answers():
         return api(emulator, "get", "/fitbit/1/user/-/devices.json", token).status_code == 200
 
-    assert eventually(fresh_window_answers)
+    wait_until(fresh_window_answers, seconds=5, what="a devices read in a fresh quota window")
     assert api(emulator, "get", "/fitbit/1/user/-/devices.json", token).status_code == 429
-    assert eventually(fresh_window_answers)
+    wait_until(fresh_window_answers, seconds=5, what="a devices read in the next quota window")
 
 
 def test_the_request_log_counts_exactly_one_devices_read_and_refused_calls_too(emulator, control, fitbit_login, person):

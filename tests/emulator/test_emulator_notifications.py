@@ -5,6 +5,7 @@ import requests
 
 from sandbox.notifications import fitbit_signature
 from sandbox.server import LiveEmulator
+from tests.support.polling import wait_until
 
 ACTIVITY_SCOPE = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly"
 SETTINGS_SCOPE = "https://www.googleapis.com/auth/googlehealth.settings.readonly"
@@ -74,7 +75,7 @@ def test_a_google_user_without_the_activity_scope_gets_no_push(control, subscrib
     assert synced["pushes"] == [] and "google" in synced["skipped"]
 
 
-def test_google_redelivers_until_the_app_answers_204(control, subscriber, google_login, person, eventually):
+def test_google_redelivers_until_the_app_answers_204(control, subscriber, google_login, person):
     google_login(person["id"])
     subscriber.google_answers = [500, 503]
     synced = control("post", f"/people/{person['id']}/sync").json()
@@ -85,7 +86,7 @@ def test_google_redelivers_until_the_app_answers_204(control, subscriber, google
         statuses = [(d["attempt"], d["status"]) for d in delivered["deliveries"]]
         return statuses if statuses == [(1, 500), (2, 503), (3, 204)] else None
 
-    assert eventually(attempts)
+    wait_until(attempts, seconds=5, what="the push redelivered after 500 and 503 until a 204")
 
 
 def test_a_person_revoking_fitbit_sends_user_revoked_access_without_a_date(emulator, control, subscriber, fitbit_login, person):

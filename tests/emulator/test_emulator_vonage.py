@@ -5,6 +5,7 @@ import requests
 from vonage_http_client import Auth
 
 from sandbox.server import LiveEmulator
+from tests.support.polling import wait_until
 
 NUMBER = "447700900123"
 
@@ -27,19 +28,19 @@ def test_an_accepted_text_is_answered_like_vonage_and_lands_on_the_phone(emulato
     assert page.status_code == 200 and "battery is low" in page.text
 
 
-def test_a_delivery_receipt_follows_each_accepted_text(emulator, subscriber, eventually):
+def test_a_delivery_receipt_follows_each_accepted_text(emulator, subscriber):
     message_id = send(emulator, **{"client-ref": "outbox-8"}).json()["messages"][0]["message-id"]
-    (receipt,) = eventually(lambda: subscriber.arrivals("/webhooks/vonage/status"))
+    (receipt,) = wait_until(lambda: subscriber.arrivals("/webhooks/vonage/status"), seconds=5, what="the delivery receipt")
     fields = json.loads(receipt["body"])
     assert (fields["messageId"], fields["msisdn"], fields["to"]) == (message_id, NUMBER, "BATTERY")
     assert (fields["status"], fields["err-code"], fields["client-ref"]) == ("delivered", "0", "outbox-8")
     assert fields["message-timestamp"]
 
 
-def test_a_failing_number_is_accepted_but_its_receipt_says_failed(emulator, control, subscriber, eventually):
+def test_a_failing_number_is_accepted_but_its_receipt_says_failed(emulator, control, subscriber):
     control("post", "/phone/failing", json={"number": "+" + NUMBER, "mode": "failing"})
     assert send(emulator).json()["messages"][0]["status"] == "0"
-    (receipt,) = eventually(lambda: subscriber.arrivals("/webhooks/vonage/status"))
+    (receipt,) = wait_until(lambda: subscriber.arrivals("/webhooks/vonage/status"), seconds=5, what="the failed receipt")
     assert json.loads(receipt["body"])["status"] == "failed"
 
 

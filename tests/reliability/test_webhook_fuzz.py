@@ -23,7 +23,7 @@ import pytest
 
 from app.extensions import queues
 from app.webhooks.platforms import fitbit_signature
-from tests.reliability.conftest import NOTHING_QUEUED, queued_work
+from tests.support.queued_work import NOTHING_QUEUED, queued_work
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261123"))
 FITBIT = "/webhooks/fitbit"

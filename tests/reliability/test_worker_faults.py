@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.extensions import QUEUE_NAMES, db, queues
 from app.models import MessageStatus, OutgoingMessage
-from tests.conftest import wait_until
-from tests.journeys import device_in_low, signed_up_user, texts
+from tests.support.journeys import device_in_low, signed_up_user, texts
+from tests.support.polling import wait_until
 
 SEED = 8
 # The emulator's fault dice with this seed fail the first platform call (503) and the third (held, then
@@ -53,7 +53,8 @@ def run_kills(emulator, sign_in, start_worker, users: int, kills: int) -> None:
         device_id = person["devices"][0]["id"]
         emulator.set_device(person["id"], device_id, battery_level=rng.randint(10, 20))
         emulator.sync(person["id"])
-        # Somewhere between before the debounced sync starts and after its text is sent.
+        # Not a wait but the fault itself: a random moment, somewhere between before the debounced sync starts
+        # and after its text is sent, to kill the worker at.
         time.sleep(rng.uniform(0, 2.5))
         worker.kill()
         worker = start_worker(**ROOM_ABOVE_DAILY_CAP)
@@ -93,7 +94,7 @@ def run_platform_faults(emulator, sign_in, start_worker, users: int, rounds: int
     people = sign_up(emulator, sign_in, users, platform)
     start_worker(PLATFORM_TIMEOUT_SECONDS="2", **ROOM_ABOVE_DAILY_CAP)
     # Faults start once the accounts are set up: setup under faults has its own test
-    # (tests/test_sign_in.py::test_a_subscription_the_platform_fails_at_sign_in_is_retried_until_pushes_can_arrive).
+    # (tests/end_to_end/test_sign_in.py::test_a_subscription_the_platform_fails_at_sign_in_is_retried_until_pushes_can_arrive).
     for _, user in people:
         wait_until(lambda: queues.queue("default").fetch_job(f"prepare-account-{user.id}").is_finished,
                    what="the account to be set up")

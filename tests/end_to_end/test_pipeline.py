@@ -1,15 +1,17 @@
-"""Push → webhook → Redis → a real worker → rules → outbox: exactly one text per low-battery episode."""
+"""Push → webhook → Redis → a real worker → rules → outbox: exactly one text per low-battery episode.
+
+The webhooks' refusals in process are in tests/integration/test_platform_webhooks.py.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from rq import Queue
 
 from app.extensions import db, queues
-from tests.conftest import wait_until
-from tests.journeys import devices_reads, settled, signed_up_user, texts
+from tests.support.journeys import devices_reads, settled, signed_up_user, texts
+from tests.support.polling import wait_until
 
 PLATFORMS = ["google", "fitbit"]
 
@@ -123,47 +125,10 @@ def test_the_daily_cap_holds(emulator, sign_in, start_worker):
     assert len(texts(user, "low")) == 2
 
 
-def test_forged_and_missing_signatures_are_refused_and_queue_nothing(client, app):
-    body = b'[{"collectionType":"activities","date":"2026-11-23","ownerId":"ABC123","ownerType":"user","subscriptionId":"1"}]'
-    forged = client.post("/webhooks/fitbit", data=body, headers={"X-Fitbit-Signature": "kiPG5GbxQHBn5fcFefpVqOLsobk="},
-                         content_type="application/json")
-    unsigned = client.post("/webhooks/fitbit", data=body, content_type="application/json")
-    stale_secret = client.post("/webhooks/google-health", json={"data": {"healthUserId": "1", "operation": "UPSERT"}},
-                               headers={"Authorization": "an-old-secret"})
-    no_secret = client.post("/webhooks/google-health", json={"data": {"healthUserId": "1", "operation": "UPSERT"}})
-    assert [forged.status_code, unsigned.status_code, stale_secret.status_code, no_secret.status_code] == [404, 404, 401, 401]
-    scheduled = Queue("default", connection=queues.redis).scheduled_job_registry
-    assert len(Queue("default", connection=queues.redis)) == 0 and scheduled.count == 0
-    assert queues.redis.hlen("sync:dirty") == 0
-
-
-def test_the_fitbit_signature_test_vector():
-    from app.webhooks.platforms import fitbit_signature
-
-    body = b'[{"collectionType":"activities","date":"2010-03-01","ownerId":"184X36","ownerType":"user","subscriptionId":"2345"}]'
-    assert fitbit_signature(body, "csecret") == "kiPG5GbxQHBn5fcFefpVqOLsobk="
-
-
 def test_webhook_handshakes_answer_both_platforms(emulator):
     fitbit = emulator.control("POST", "/fitbit/verify-subscriber")
     google = emulator.control("POST", "/google/verify-subscriber")
     assert fitbit["passed"] and google["passed"], (fitbit, google)
-
-
-@pytest.mark.parametrize(
-    "path, body, headers, expected",
-    [
-        ("/webhooks/google-health", b"{not json", {"Authorization": "sandbox-google-webhook-secret"}, 400),
-        ("/webhooks/google-health", b'{"data": "x"}', {"Authorization": "sandbox-google-webhook-secret"}, 400),
-        ("/webhooks/google-health", b"[" + b'{"data":{"healthUserId":"1"}},' * 20000 + b"{}]",
-         {"Authorization": "sandbox-google-webhook-secret"}, 413),
-    ],
-    ids=["not json", "data not an object", "too large"],
-)
-def test_malformed_or_oversized_pushes_get_a_clear_answer(client, app, path, body, headers, expected):
-    response = client.post(path, data=body, headers=headers, content_type="application/json")
-    assert response.status_code == expected
-    assert queues.redis.hlen("sync:dirty") == 0
 
 
 def test_a_tracker_silent_for_a_day_gets_one_went_silent_text(emulator, sign_in, start_worker, app):

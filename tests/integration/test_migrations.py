@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,8 +14,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import database_url
 from app.extensions import db
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import MIGRATIONS
 
 
 def empty_postgres_database():
@@ -50,7 +48,7 @@ def empty_database(request, tmp_path):
 def test_all_migrations_apply_to_an_empty_database_and_match_the_models(empty_database, make_app):
     app = make_app(DATABASE_URL=empty_database)
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(MIGRATIONS))
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []

@@ -1,11 +1,8 @@
-"""Test data in the product's words: users with numbers, their devices, a signed-in browser, queued jobs run."""
+"""Test data in the product's words: users with numbers and their devices; queued text jobs run in process."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import time
 
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
@@ -17,13 +14,12 @@ _serial = itertools.count(1)
 
 
 def make_user(phone: str | None = "+447700900123", verified: bool = True, **fields) -> User:
-    """A signed-up user; by default with a verified UK mobile and no opt-out."""
+    """A signed-up user; by default on Google, with a verified UK mobile and no opt-out."""
+    defaults = {"platform": Platform.GOOGLE, "platform_user_id": f"health-user-{next(_serial)}"}
     user = User(
-        platform=Platform.GOOGLE,
-        platform_user_id=f"health-user-{next(_serial)}",
         phone=phone,
         phone_verified_at=utcnow() if verified and phone else None,
-        **fields,
+        **{**defaults, **fields},
     )
     db.session.add(user)
     db.session.commit()
@@ -41,13 +37,6 @@ def make_device(user: User, product_name: str = "Charge 6", **fields) -> Device:
     db.session.add(device)
     db.session.commit()
     return device
-
-
-def sign_in_as(client, user: User) -> None:
-    """Log a user in the way Flask-Login remembers one: its id in the session."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 def texts_queue() -> Queue:
@@ -71,16 +60,3 @@ def run_text_jobs(limit: int = 50) -> int:
 
 def scheduled_text_jobs() -> list[str]:
     return ScheduledJobRegistry(queue=texts_queue()).get_job_ids()
-
-
-def vonage_signed(params: dict[str, str], secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """Sign webhook fields as Vonage does: HMAC-SHA256 over '&name=value' of the sorted fields.
-
-    Vonage writes '&' and '=' inside values as '_' before signing.
-    """
-    fields = {**params, "timestamp": str(timestamp if timestamp is not None else int(time.time()))}
-    digest = hmac.new(secret.encode(), digestmod=hashlib.sha256)
-    for name in sorted(fields):
-        value = fields[name].replace("&", "_").replace("=", "_")
-        digest.update(f"&{name}={value}".encode())
-    return {**fields, "sig": digest.hexdigest()}

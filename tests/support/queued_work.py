@@ -1,4 +1,4 @@
-"""Helpers for the fault tests: what the webhook left behind in Redis and the database."""
+"""What a push can leave behind in Redis and the database, for tests that check a refusal queued nothing."""
 
 from __future__ import annotations
 

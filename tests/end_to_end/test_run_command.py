@@ -6,21 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import requests
 
-from tests.conftest import wait_until
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.paths import ROOT
+from tests.support.polling import wait_until
+from tests.support.ports import free_port
 
 
 def children_of(pid: int) -> set[int]:
@@ -43,13 +36,21 @@ def test_the_run_command_serves_the_site_and_ctrl_c_stops_every_process(tmp_path
     env.update(PORT=str(port), SANDBOX_PORT=str(sandbox_port), DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3")
     run = subprocess.Popen([sys.executable, "dev.py", "run"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+
+    def keep_output() -> None:
+        for line in run.stdout:
+            output.append(line)
+
+    reader = threading.Thread(target=keep_output, daemon=True)
+    reader.start()
     site = f"http://127.0.0.1:{port}"
     try:
         def healthy():
             try:
                 return requests.get(site + "/healthz", timeout=2).status_code == 200
             except requests.ConnectionError:
-                assert run.poll() is None, run.stdout.read()
+                assert run.poll() is None, "".join(output)
                 return False
 
         wait_until(healthy, seconds=90, interval=0.25, what="the site to answer /healthz")
@@ -60,10 +61,14 @@ def test_the_run_command_serves_the_site_and_ctrl_c_stops_every_process(tmp_path
         started = children_of(run.pid)
         assert len(started) == 4  # redis-server, the emulator, web, worker
 
+        # The site answers a moment before dev.py starts waiting for Ctrl-C; a signal in between would stop it
+        # half-started. It says when it is waiting.
+        wait_until(lambda: any("Press Ctrl-C" in line for line in output), what="the run command to wait for Ctrl-C")
         run.send_signal(signal.SIGINT)
-        assert run.wait(timeout=60) == 0
+        assert run.wait(timeout=60) == 0, "".join(output)
         assert [pid for pid in started if alive(pid)] == []
     finally:
         if run.poll() is None:
             run.kill()
+        reader.join(10)
         run.stdout.close()

@@ -1,4 +1,4 @@
-"""Test journeys shared by the end-to-end tests: a signed-in user with a confirmed phone and a tracker."""
+"""Journeys the end-to-end tests share: a signed-in user with a confirmed phone and a tracker, and settling."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db, queues
 from app.models import Device, OutgoingMessage, User, utcnow
-from tests.conftest import wait_until
+from tests.support.polling import wait_until
 
 PHONE = "+447700900123"
 

@@ -1,13 +1,19 @@
-"""Signing in on both platforms, over real HTTP against the emulator."""
+"""Signing in and out on both platforms, over real HTTP against the emulator.
+
+The sign-in handler's decisions on their own (which account a Google identity joins) are in
+tests/integration/test_sign_in_handler.py.
+"""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import select, text
 
 from app.extensions import db, queues
 from app.models import OAuth, Platform, User
 from app.tasks.sweeps import resume_account_setups
-from tests.conftest import wait_until
+from tests.support.polling import wait_until
 
 
 def test_first_google_sign_in_creates_the_account_and_asks_for_the_phone(emulator, sign_in, live_app):
@@ -56,6 +62,17 @@ def test_refusing_consent_returns_to_the_landing_page_and_stores_nothing(emulato
     page = browser.get(live_app.url + back.headers["Location"], timeout=10)
     assert "You chose not to connect Fitbit" in page.text
     assert db.session.scalars(select(User)).all() == []
+
+
+def test_signing_out_ends_the_session(emulator, sign_in, live_app):
+    person = emulator.person()
+    browser, _ = sign_in("google", person["id"])
+    dashboard = browser.get(live_app.url + "/dashboard", timeout=10)
+    assert dashboard.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', dashboard.text).group(1)
+    browser.post(live_app.url + "/logout", data={"csrf_token": token}, timeout=10)
+    after = browser.get(live_app.url + "/dashboard", allow_redirects=False, timeout=10)
+    assert after.status_code == 302 and after.headers["Location"].startswith("/")
 
 
 def test_tokens_are_not_stored_in_plain_text(emulator, sign_in):

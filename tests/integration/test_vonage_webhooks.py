@@ -1,4 +1,7 @@
-"""Vonage's webhooks: replies (STOP, START, BATTERY, anything else) and delivery receipts, signed or refused."""
+"""Vonage's webhooks: replies (STOP, START, BATTERY, anything else) and delivery receipts, signed or refused.
+
+A reply typed on the emulated phone, end to end, is in tests/end_to_end/test_vonage_webhooks.py.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +15,15 @@ from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.outbox import queue_text
 from app.tasks.texts import deliver_text
 from app.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
-from tests.conftest import wait_until
-from tests.factories import make_device, make_user, run_text_jobs, texts_queue, vonage_signed
+from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
+from tests.support.vonage import vonage_signed
 
 LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
 SECRET = "vonage-signature-secret"
 MSISDN = "447700900123"
 
 
-@pytest.fixture(autouse=True)
-def texts_only_recorded(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SMS_OUTBOX_URL", None)
-    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", None)
+pytestmark = pytest.mark.usefixtures("texts_only_recorded")
 
 
 def inbound(text: str, message_id: str = "INBOUND1", msisdn: str = MSISDN) -> dict[str, str]:
@@ -272,19 +272,3 @@ def test_the_webhooks_need_no_csrf_token(app, client):
     assert app.config.get("WTF_CSRF_ENABLED", True)
     make_user()
     assert client.post("/webhooks/vonage/inbound", data=inbound("BATTERY")).status_code == 200
-
-
-def test_stop_typed_on_the_emulated_phone_opts_out_and_is_confirmed_on_the_phone(app, emulator, start_worker):
-    """End to end over HTTP: the emulator posts STOP to our live webhook; a real worker sends the confirmation."""
-    user = make_user(phone="+447700900789")
-    start_worker()
-
-    outcome = emulator.control("POST", "/phone/reply", **{"from": "447700900789", "text": "STOP"})
-
-    assert outcome["status"] == 200
-    assert current(user.id).opted_out_at is not None
-    confirmation = wait_until(
-        lambda: [text for text in emulator.texts_to("+447700900789") if text["text"] == OPTED_OUT],
-        what="the opt-out confirmation on the phone",
-    )
-    assert len(confirmation) == 1

@@ -14,8 +14,8 @@ from app.models import BatteryReading, ConnectionState, OAuth, Platform, User
 from app.providers import client_for
 from app.tasks.sync import request_sync
 from app.tokens import with_platform
-from tests.conftest import wait_until
-from tests.journeys import settled, signed_up_user, texts
+from tests.support.journeys import settled, signed_up_user, texts
+from tests.support.polling import wait_until
 
 
 def test_withdrawn_consent_marks_the_account_and_sends_exactly_one_text(emulator, sign_in, start_worker):

@@ -7,10 +7,10 @@ from datetime import timedelta
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from app.tasks import maintenance
 from app.extensions import db, queues
 from app.models import BatteryReading, Device, Platform, User, utcnow
-from tests.conftest import wait_until
+from app.tasks import maintenance
+from tests.support.polling import wait_until
 
 
 def test_a_real_worker_runs_a_queued_job_against_the_database(app, start_worker):

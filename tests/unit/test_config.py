@@ -1,30 +1,17 @@
-"""Settings come from the environment; PaaS URLs work; production refuses to start without its secrets."""
+"""Settings come from the environment; PaaS URLs work; production refuses to start without its secrets.
+
+The same rules seen from the entry points a process starts with are in tests/end_to_end/test_entry_points.py.
+"""
 
 from __future__ import annotations
 
 import ssl
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from redis import Redis
 
 from app.config import ConfigError, database_url, load_settings, redis_options
-
-ROOT = Path(__file__).resolve().parent.parent
-
-PRODUCTION = {
-    "APP_ENV": "production",
-    "SECRET_KEY": "test-only-secret-key",
-    "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-    "DATABASE_URL": "postgres://someone:pw@db.example.invalid:5432/battery",
-    "REDIS_URL": "rediss://:pw@cache.example.invalid:6380",
-    "GOOGLE_CLIENT_ID": "test-google-client",
-    "GOOGLE_CLIENT_SECRET": "test-google-secret",
-    "GOOGLE_HEALTH_WEBHOOK_SECRET": "test-webhook-secret",
-}
+from tests.support.environment import PRODUCTION
 
 
 @pytest.mark.parametrize(
@@ -75,18 +62,6 @@ def test_production_with_vonage_needs_the_whole_vonage_account():
         load_settings({**PRODUCTION, "VONAGE_API_KEY": "test-key"})
 
 
-def test_the_web_entry_point_fails_with_one_line_naming_the_missing_setting(tmp_path):
-    environ = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
-    environ["PATH"] = "/usr/bin:/bin"
-    result = subprocess.run(
-        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "Configuration error: Missing required setting SECRET_KEY: set it in the environment (see .env.example)"
-    ]
-
-
 def test_development_without_credentials_runs_the_sandbox_and_the_outbox():
     settings = load_settings({"APP_ENV": "development", "SECRET_KEY": "k", "TOKEN_ENCRYPTION_KEY": "x"})
     assert settings["SANDBOX"] is True
@@ -106,12 +81,3 @@ def test_real_credentials_turn_the_sandbox_off_and_use_the_real_platform_urls():
 def test_a_malformed_number_setting_is_named():
     with pytest.raises(ConfigError, match="DAILY_TEXT_CAP"):
         load_settings({**PRODUCTION, "DAILY_TEXT_CAP": "lots"})
-
-
-def test_in_production_the_web_app_never_imports_the_emulator():
-    environ = {**PRODUCTION, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0",
-               "DATABASE_URL": "sqlite:///:memory:"}
-    script = "import sys, wsgi; print(wsgi.app.config['SANDBOX'], 'sandbox' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environ, capture_output=True, text=True,
-                            timeout=60)
-    assert result.stdout.split() == ["False", "False"], result.stderr

@@ -1,4 +1,7 @@
-"""The phone step: numbers of several countries, the texted code, its limits, and what verifying starts."""
+"""The phone step: the number form, the texted code, its limits, and what verifying starts.
+
+Reading the typed number itself is in tests/unit/test_phone_numbers.py.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,16 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
-from app.phone import PhoneNumberError, mobile_number
 from app.tasks.texts import send_welcome
-from tests.factories import make_device, make_user, run_text_jobs, sign_in_as, texts_queue
+from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 
 
 @pytest.fixture
-def browser(app, client, monkeypatch):
+def browser(app, monkeypatch):
     """A signed-in user's browser on the phone pages (CSRF is tested on its own below)."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     user = make_user(phone=None)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     client.user_id = user.id
     return client
 
@@ -54,43 +56,6 @@ def a_minute_passes(user_id: int) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize(
-    ("typed", "region", "e164"),
-    [
-        ("07400 123456", "GB", "+447400123456"),
-        ("(201) 555-0123", "US", "+12015550123"),
-        ("01512 3456789", "DE", "+4915123456789"),
-        ("06 12 34 56 78", "FR", "+33612345678"),
-        ("0412 345 678", "AU", "+61412345678"),
-        ("98765 43210", "IN", "+919876543210"),
-        ("090-1234-5678", "JP", "+819012345678"),
-        ("+1 416 555 0123", "GB", "+14165550123"),  # a country code beats the chosen region
-    ],
-)
-def test_mobile_numbers_of_several_countries_are_stored_as_e164(app, typed, region, e164):
-    assert mobile_number(typed, region) == e164
-
-
-@pytest.mark.parametrize(
-    ("typed", "region", "why"),
-    [
-        ("", "GB", "Enter your mobile number"),
-        ("call me", "GB", "does not look like a phone number"),
-        ("12345", "GB", "not a valid number in United Kingdom"),
-        ("0412 345 678", "GB", "not a valid number in United Kingdom"),  # an Australian mobile, wrong country
-        ("09 123 456", "FR", "not a valid number in France"),
-        ("020 7946 0000", "GB", "a landline, which cannot receive texts"),
-        ("030 123456", "DE", "a landline, which cannot receive texts"),
-        ("0800 123 4567", "GB", "a free-phone number, which cannot receive texts"),
-        ("0900 123 4567", "GB", "a premium-rate number"),
-        ("+33 1 23 45 67 89", "US", "a landline"),
-    ],
-)
-def test_numbers_that_cannot_get_texts_are_refused_with_the_reason(app, typed, region, why):
-    with pytest.raises(PhoneNumberError, match=why):
-        mobile_number(typed, region)
-
-
 def test_the_phone_page_needs_a_signed_in_user(client):
     assert client.get("/phone").status_code in (302, 401)
     assert client.post("/phone/code", data={"code": "123456"}).status_code in (302, 400, 401)
@@ -105,9 +70,9 @@ def test_the_phone_page_shows_the_form_and_the_step(browser):
     assert "phone.css" in page
 
 
-def test_a_form_without_its_csrf_token_is_refused(app, client):
+def test_a_form_without_its_csrf_token_is_refused(app):
     user = make_user(phone=None)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
 
     answer = client.post("/phone", data={"phone": "07400 123456", "region": "GB"})
 
@@ -231,15 +196,13 @@ def test_at_most_ten_codes_an_hour_go_out_for_one_client_address(app, monkeypatc
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     answers = []
     for n in range(11):
-        client = app.test_client()
-        sign_in_as(client, make_user(phone=None))
+        client = app.test_client(user=make_user(phone=None))
         answer = client.post("/phone", data={"phone": f"07400 1234{n:02d}", "region": "GB"},
                              environ_base={"REMOTE_ADDR": "203.0.113.9"})
         answers.append(answer.status_code)
 
     assert answers == [302] * 10 + [429]
-    other_address = app.test_client()
-    sign_in_as(other_address, make_user(phone=None))
+    other_address = app.test_client(user=make_user(phone=None))
     assert other_address.post("/phone", data={"phone": "07400 999999", "region": "GB"},
                               environ_base={"REMOTE_ADDR": "203.0.113.10"}).status_code == 302
 

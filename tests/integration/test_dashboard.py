@@ -1,27 +1,26 @@
-"""The dashboard and settings on the server: the battery chart, times in the user's zone, banners, settings rules, live events."""
+"""The dashboard and settings on the server: times in the user's zone, banners, settings rules, live events.
+
+The chart itself is in tests/unit/test_dashboard.py; a sync reaching the dashboard is in
+tests/end_to_end/test_dashboard.py.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
-import xml.etree.ElementTree as ElementTree
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from redis import Redis
+
 from app import live
-from app.charts import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
-from app.extensions import db, queues
+from app.extensions import db
 from app.models import BatteryReading, ConnectionState, MessageStatus, OutgoingMessage, Platform, User, utcnow
-from app.views import ago
-from tests.conftest import wait_until
-from tests.factories import make_device, make_user, sign_in_as
-from tests.journeys import settled, signed_up_user, texts
+from tests.support.factories import make_device, make_user
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -29,89 +28,15 @@ def no_csrf(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
 
 
-# The chart
-
-
-def polylines(svg: str) -> list[list[tuple[float, float]]]:
-    root = ElementTree.fromstring(svg)
-    return [
-        [tuple(float(number) for number in pair.split(",")) for pair in line.get("points").split()]
-        for line in root.iter(SVG + "polyline")
-    ]
-
-
-def test_the_chart_draws_one_line_through_the_readings_in_range():
-    readings = [(NOW - timedelta(hours=hours), level) for hours, level in [(200, 99), (10, 80), (6, 60), (1, 15)]]
-    svg = battery_chart(readings + [(NOW - timedelta(hours=2), None)], NOW, days=7, threshold=20, label="Charge 6")
-    (line,) = polylines(svg)
-    assert len(line) == 3  # the 200-hour-old reading is outside 7 days; a reading without a level is not drawn
-    assert [y for _, y in line] == sorted(y for _, y in line)  # falling battery: the line goes down the picture
-    root = ElementTree.fromstring(svg)
-    assert "Charge 6: battery over the last 7 days" in root.get("aria-label")
-    assert "latest 15%, lowest 15%, highest 80%" in root.get("aria-label")
-    assert root.get("role") == "img" and "style" not in svg
-
-
-def test_the_threshold_is_a_dashed_line_at_its_level():
-    svg = battery_chart([(NOW, 50)], NOW, days=7, threshold=20)
-    root = ElementTree.fromstring(svg)
-    threshold = next(line for line in root.iter(SVG + "line") if line.get("class") == "threshold")
-    zero = next(line for line in root.iter(SVG + "line") if line.get("class") == "grid")  # the 0% line comes first
-    hundred = [line for line in root.iter(SVG + "line") if line.get("class") == "grid"][-1]
-    y0, y100, y20 = float(zero.get("y1")), float(hundred.get("y1")), float(threshold.get("y1"))
-    assert y20 == pytest.approx(y0 + (y100 - y0) * 0.2)
-
-
-def test_a_long_silence_breaks_the_line():
-    readings = [(NOW - timedelta(days=6, hours=hour), 90) for hour in range(3)]
-    readings += [(NOW - timedelta(hours=hour), 40) for hour in range(3)]
-    assert len(polylines(battery_chart(readings, NOW, days=7))) == 2
-
-
-def test_thirty_days_of_readings_are_thinned_but_keep_the_dip():
-    readings = [(NOW - timedelta(minutes=15 * step), 70) for step in range(30 * 96)]
-    readings[500] = (readings[500][0], 8)
-    (line,) = polylines(battery_chart(readings, NOW, days=30))
-    assert len(line) <= MAX_POINTS
-    lowest_drawn = max(y for _, y in line)  # SVG's y grows downwards
-    assert lowest_drawn == pytest.approx(TOP + PLOT_HEIGHT * (1 - 8 / 100), abs=0.1)
-
-
-def test_no_readings_says_so():
-    svg = battery_chart([], NOW, days=30)
-    assert "No readings yet" in svg and "No battery readings in this period." in svg
-    assert polylines(svg) == []
-
-
-def test_day_labels_are_in_the_users_time_zone():
-    late = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)
-    in_london = ElementTree.fromstring(battery_chart([], late, days=7, time_zone="Europe/London"))
-    in_tokyo = ElementTree.fromstring(battery_chart([], late, days=7, time_zone="Asia/Tokyo"))
-    labels = lambda root: [text.text for text in root.iter(SVG + "text") if text.get("y") == str(180 - 6)]  # noqa: E731
-    assert labels(in_london)[-1] == "Mon" and labels(in_tokyo)[-1] == "Tue"
-
-
 # Times
 
 
-@pytest.mark.parametrize("elapsed, said", [
-    (timedelta(seconds=20), "just now"),
-    (timedelta(minutes=1), "1 minute ago"),
-    (timedelta(minutes=59), "59 minutes ago"),
-    (timedelta(hours=3, minutes=10), "3 hours ago"),
-    (timedelta(days=1, hours=2), "1 day ago"),
-    (timedelta(days=12), "12 days ago"),
-])
-def test_how_long_ago(elapsed, said):
-    assert ago(NOW - elapsed, NOW) == said
-
-
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
-def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(app, client, zone):
+def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(app, zone):
     user = make_user(time_zone=zone)
     synced = utcnow() - timedelta(hours=3, minutes=5)
     make_device(user, "Sense 2", battery_level=64, battery_status="Medium", last_sync_at=synced)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
     local = synced.astimezone(ZoneInfo(zone))
     assert "Sense 2" in page and "64%" in page and "Medium" in page
@@ -119,13 +44,13 @@ def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(a
     assert f"({local:%a} {local.day} {local:%b}, {local:%H:%M})" in page
 
 
-def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app, client):
+def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app):
     user = make_user()
     device = make_device(user, battery_level=40)
     for days_ago, level in [(20, 90), (5, 70), (1, 40)]:
         db.session.add(BatteryReading(device_id=device.id, read_at=utcnow() - timedelta(days=days_ago), battery_level=level))
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     week = client.get("/dashboard").get_data(as_text=True)
     month = client.get("/dashboard?days=30").get_data(as_text=True)
     assert "battery over the last 7 days" in week and "2 readings" in week
@@ -141,13 +66,13 @@ def add_text(user: User, kind: str, body: str, status: MessageStatus, **fields) 
     db.session.commit()
 
 
-def test_the_texts_show_their_delivery_status_and_never_a_code(app, client):
+def test_the_texts_show_their_delivery_status_and_never_a_code(app):
     user = make_user(time_zone="UTC", quiet_start=time(22), quiet_end=time(7))
     add_text(user, "verification", "Your Battery Text code is 123456. It expires in 10 minutes.", MessageStatus.QUEUED)
     add_text(user, "low", "Battery low: your Charge 6 is at 15%.", MessageStatus.DELIVERED)
     add_text(user, "empty", "Battery empty: your Charge 6 is at 3%.", MessageStatus.FAILED)
     add_text(user, "silent", "Your Charge 6 has not synced.", MessageStatus.QUEUED, send_after=utcnow() + timedelta(hours=2))
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "123456" not in page and "------" in page
     assert "Delivered" in page and "Not delivered" in page
@@ -169,12 +94,12 @@ def banner_texts(page: str) -> list[str]:
     ({"paused": True}, ["Alerts are paused"]),
     ({"paused": True, "opted_out_at": NOW}, ["You replied STOP", "Alerts are paused"]),
 ], ids=["all well", "phone unverified", "reconnect", "fitbit retired", "stop", "paused", "stop and paused"])
-def test_each_state_that_needs_action_has_its_banner(app, client, state, expected):
+def test_each_state_that_needs_action_has_its_banner(app, state, expected):
     user = make_user()
     for name, value in state.items():
         setattr(user, name, value)
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     shown = banner_texts(client.get("/dashboard").get_data(as_text=True))
     assert len(shown) == len(expected)
     for banner, words in zip(shown, expected):
@@ -188,12 +113,12 @@ def test_each_state_that_needs_action_has_its_banner(app, client, state, expecte
     ({"phone_verified_at": None}, 'href="/phone/code"'),
     ({"paused": True}, 'href="/settings"'),
 ])
-def test_a_banner_links_to_its_fix(app, client, state, link):
+def test_a_banner_links_to_its_fix(app, state, link):
     user = make_user()
     for name, value in state.items():
         setattr(user, name, value)
     db.session.commit()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     banners = re.findall(r'<div class="banner[^"]*" role="alert">(.*?)</div>', client.get("/dashboard").get_data(as_text=True), re.S)
     assert link in banners[0]
 
@@ -212,19 +137,19 @@ GOOD = {"threshold": "30", "quiet_start": "22:00", "quiet_end": "07:00", "time_z
         "include_scales": "on", "paused": "on"}
 
 
-def test_good_settings_are_saved_and_a_chosen_zone_stops_following_the_platform(app, client, no_csrf):
+def test_good_settings_are_saved_and_a_chosen_zone_stops_following_the_platform(app, no_csrf):
     user = make_user(time_zone="Europe/London", time_zone_from_platform=True)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data=GOOD)
     assert answer.status_code == 302
     assert user_settings(user) == (30, time(22), time(7), "Asia/Tokyo", False, True, True)
     assert "Your settings are saved" in client.get("/settings").get_data(as_text=True)
 
 
-def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, client, no_csrf):
+def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, no_csrf):
     user = make_user(time_zone="Asia/Tokyo", time_zone_from_platform=False, quiet_start=time(22), quiet_end=time(7),
                      paused=True)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data={"threshold": "10", "quiet_start": "", "quiet_end": "", "time_zone": "platform"})
     assert answer.status_code == 302
     assert user_settings(user) == (10, None, None, "Asia/Tokyo", True, False, False)
@@ -242,10 +167,10 @@ def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, client,
     ("time_zone", "Mars/Olympus", "Choose a time zone from the list, like Europe/London."),
     ("time_zone", "", "Choose a time zone from the list, like Europe/London."),
 ])
-def test_bad_settings_show_a_plain_message_and_save_nothing(app, client, no_csrf, field, typed, message):
+def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field, typed, message):
     user = make_user()
     before = user_settings(user)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     answer = client.post("/settings", data={**GOOD, field: typed})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
@@ -254,31 +179,12 @@ def test_bad_settings_show_a_plain_message_and_save_nothing(app, client, no_csrf
     assert user_settings(user) == before
 
 
-def test_settings_without_the_csrf_token_are_refused(app, client):
+def test_settings_without_the_csrf_token_are_refused(app):
     user = make_user()
     before = user_settings(user)
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     assert client.post("/settings", data=GOOD).status_code == 400
     assert user_settings(user) == before
-
-
-def test_a_threshold_raised_above_the_current_level_texts_on_the_next_sync(emulator, sign_in, start_worker, live_app):
-    start_worker()
-    person, user, browser = signed_up_user(emulator, sign_in, "google", level=30)
-    settled(user, reads=1, emulator=emulator, person=person)
-    assert texts(user, "low") == []  # 30% is above the default 20%
-
-    page = browser.get(live_app.url + "/settings", timeout=10)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    saved = browser.post(live_app.url + "/settings", data={"csrf_token": token, "threshold": "40", "time_zone": "platform"},
-                         allow_redirects=False, timeout=10)
-    assert saved.status_code == 302
-
-    result = emulator.sync(person["id"])
-    assert all(push["status"] == 204 for push in result["pushes"])
-    settled(user, reads=2, emulator=emulator, person=person)
-    (low,) = texts(user, "low")
-    assert "Charge 6" in low.body and "30%" in low.body
 
 
 # Live updates
@@ -297,11 +203,11 @@ def read_events(response, until: int) -> list[str]:
     return blocks
 
 
-def test_a_published_event_reaches_the_open_stream_which_holds_no_database_connection(app, client, monkeypatch):
+def test_a_published_event_reaches_the_open_stream_which_holds_no_database_connection(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 5)
     monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 1)
     user = make_user()
-    sign_in_as(client, user)
+    client = app.test_client(user=user)
     response = client.get("/dashboard/events", buffered=False)
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
     assert db.engine.pool.checkedout() == 0
@@ -321,18 +227,18 @@ def test_a_published_event_reaches_the_open_stream_which_holds_no_database_conne
     assert kind == "event: readings" and json.loads(data.removeprefix("data: "))["devices"][0]["battery_level"] == 12
 
 
-def test_a_quiet_stream_sends_heartbeats_and_ends_so_the_browser_reconnects(app, client, monkeypatch):
+def test_a_quiet_stream_sends_heartbeats_and_ends_so_the_browser_reconnects(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 2.5)
     monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 1)
-    sign_in_as(client, make_user())
+    client = app.test_client(user=make_user())
     response = client.get("/dashboard/events", buffered=False)
     blocks = read_events(response, until=100)  # only the stream's end stops this
     response.close()
     assert blocks.count(": heartbeat") == 2
 
 
-def test_streams_beyond_the_limit_are_told_not_to_reconnect_and_a_closed_stream_frees_its_slot(app, client):
-    sign_in_as(client, make_user())
+def test_streams_beyond_the_limit_are_told_not_to_reconnect_and_a_closed_stream_frees_its_slot(app):
+    client = app.test_client(user=make_user())
     slots = app.extensions["live_stream_slots"]
     taken = []
     while slots.acquire(blocking=False):
@@ -356,26 +262,3 @@ def test_a_signed_out_visitor_gets_no_stream(app, client):
 def test_publishing_without_redis_does_not_raise(app, monkeypatch):
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
     live.publish(1, {"type": "readings"})
-
-
-def test_a_sync_publishes_its_readings(emulator, sign_in, start_worker, app):
-    start_worker()
-    person, user, _ = signed_up_user(emulator, sign_in, "google", level=80)
-    settled(user, reads=1, emulator=emulator, person=person)
-    listener = queues.redis.pubsub(ignore_subscribe_messages=True)
-    listener.subscribe(live.channel(user.id))
-    events = []
-
-    def readings_event():
-        message = listener.get_message(timeout=0.5)
-        if message is not None:
-            events.append(json.loads(message["data"]))
-        return next((event for event in events if event["type"] == "readings"), None)
-
-    try:
-        emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=12)
-        emulator.sync(person["id"])
-        event = wait_until(readings_event, what="the readings event")
-    finally:
-        listener.close()
-    assert event["devices"][0]["battery_level"] == 12 and event["texts"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 def test_health_is_ok_when_the_database_and_redis_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -82,7 +82,8 @@ def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
         log.warning("sign-in with %s failed reading identity: %s", blueprint.name, type(error).__name__)
         flash(f"{name} did not tell us who you are. Please try again in a minute.", "error")
         return redirect(url_for("signin.landing"))
-    was_signed_in = current_user if current_user.is_authenticated else None
+    # The user behind the proxy: login_user(proxy) would make current_user point at itself.
+    was_signed_in = current_user._get_current_object() if current_user.is_authenticated else None
     user = accounts.connect_account(blueprint.name, identity, dict(token), was_signed_in)
     login_user(user, remember=True)
     # The slow parts of signing in (time zone, subscription, first sync) happen in a worker.

@@ -87,12 +87,6 @@ def test_a_google_account_whose_legacy_id_is_a_known_fitbit_user_keeps_that_user
     assert signed_in_id == str(user_id)
 
 
-# Found by this test: app/auth.py's signed_in hands Flask-Login's `current_user` proxy itself (not the user behind
-# it) to connect_account, which returns it; login_user(proxy) then makes the proxy point at itself, and the next
-# `user.id` (after_sign_in) recurses without end. Over HTTP that is a 500 for exactly this case. Strict, so the fix
-# (`current_user._get_current_object()`) turns this into a failure that says to drop the marker.
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="app/auth.py passes the current_user proxy to login_user; fixed in app/, not here")
 def test_a_signed_in_fitbit_user_who_connects_google_moves_to_google_with_their_phone_and_settings(
     emulated_platforms, google_approves
 ):

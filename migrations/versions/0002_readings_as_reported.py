@@ -18,14 +18,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_seen_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("changed_at", sa.DateTime(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_devices_last_seen_at"), ["last_seen_at"], unique=False)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("awaiting_first_reading", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN (no table copy), which SQLite does in place.
+    op.add_column("devices", sa.Column("last_seen_at", sa.DateTime(), nullable=True))
+    op.add_column("devices", sa.Column("changed_at", sa.DateTime(), nullable=True))
+    op.create_index(op.f("ix_devices_last_seen_at"), "devices", ["last_seen_at"], unique=False)
+    op.add_column(
+        "users", sa.Column("awaiting_first_reading", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.execute("UPDATE devices SET last_seen_at = COALESCE(last_sync_at, last_read_at), changed_at = last_read_at")
     # Window functions: PostgreSQL, and SQLite from 3.25.
     op.execute(

@@ -94,7 +94,7 @@ def shown_body(message: OutgoingMessage) -> str:
     return VERIFICATION_REDACTED if message.kind == VERIFICATION else message.body
 
 
-def settle(message: OutgoingMessage, expected: dict, values: dict) -> bool:
+def change_if(message: OutgoingMessage, expected: dict, values: dict) -> bool:
     """Move a row on where it still matches `expected` (another job or a receipt may have moved it first).
 
     The one place a row's state changes: a settled code text loses its code, and open dashboards

@@ -102,9 +102,9 @@ def deliver_text(message_id: int) -> Delivery:
     service_status.credentials_accepted("vonage")
     submitted = {"status": MessageStatus.SUBMITTED, "provider_message_id": provider_message_id,
                  "submitted_at": utcnow(), "error": None}
-    if not outbox.settle(message, {**QUEUED, "attempts": attempt}, submitted):
+    if not outbox.change_if(message, {**QUEUED, "attempts": attempt}, submitted):
         # A receipt matched our client-ref first; keep the id it did not carry.
-        outbox.settle(message, {"provider_message_id": None}, {"provider_message_id": provider_message_id})
+        outbox.change_if(message, {"provider_message_id": None}, {"provider_message_id": provider_message_id})
         return Delivery.SETTLED_BY_RECEIPT
     log.info("text %s (%s) submitted on attempt %s", message.id, message.kind, attempt)
     return Delivery.SUBMITTED
@@ -122,15 +122,15 @@ def claim_attempt(message: OutgoingMessage, now: datetime) -> tuple[Delivery | N
     reason = outbox.blocked_reason(message, user, now)
     if reason is None and message.attempts >= MAX_ATTEMPTS:
         reason = f"gave up after {message.attempts} attempts"
-        outbox.settle(message, QUEUED, {"status": MessageStatus.FAILED, "error": reason})
+        outbox.change_if(message, QUEUED, {"status": MessageStatus.FAILED, "error": reason})
         log.warning("text %s failed: %s", message.id, reason)
         return Delivery.FAILED, 0
     if reason is not None:
-        outbox.settle(message, QUEUED, {"status": MessageStatus.SKIPPED, "error": reason[:300]})
+        outbox.change_if(message, QUEUED, {"status": MessageStatus.SKIPPED, "error": reason[:300]})
         log.info("text %s (%s) skipped: %s", message.id, message.kind, reason)
         return Delivery.SKIPPED, 0
     attempt = message.attempts + 1
-    claimed = outbox.settle(
+    claimed = outbox.change_if(
         message, {**QUEUED, "attempts": message.attempts},
         {"attempts": attempt, "send_after": now + RECEIPT_GRACE, "error": "sending"},
     )
@@ -141,7 +141,7 @@ def retry_later(message: OutgoingMessage, attempt: int, error: TransientSmsError
     now = utcnow()
     expected = {**QUEUED, "attempts": attempt}
     if attempt >= MAX_ATTEMPTS and not error.maybe_sent:
-        outbox.settle(message, expected, {"status": MessageStatus.FAILED, "error": f"gave up: {error.reason}"})
+        outbox.change_if(message, expected, {"status": MessageStatus.FAILED, "error": f"gave up: {error.reason}"})
         log.warning("text %s failed after %s attempts: %s", message.id, attempt, error.reason)
         return Delivery.FAILED
     if error.maybe_sent:
@@ -150,7 +150,7 @@ def retry_later(message: OutgoingMessage, attempt: int, error: TransientSmsError
     else:
         resend_at = now + RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
         note = error.reason
-    if outbox.settle(message, expected, {**QUEUED, "send_after": resend_at, "error": note[:300]}):
+    if outbox.change_if(message, expected, {**QUEUED, "send_after": resend_at, "error": note[:300]}):
         queues.queue("texts").enqueue_at(resend_at, deliver_text, message.id)
     log.warning(
         "text %s attempt %s did not go through (%s); next try at %s", message.id, attempt, error.reason, resend_at
@@ -165,7 +165,7 @@ def hold_for_account(message: OutgoingMessage, attempt: int, error: AccountRefus
     resend_at = utcnow() + timedelta(seconds=service_status.retry_delay("vonage"))
     note = f"{error.reason}; our SMS account was refused, trying again at {resend_at:%H:%M} UTC"
     held = {**QUEUED, "attempts": attempt - 1, "send_after": resend_at, "error": note[:300]}
-    if outbox.settle(message, {**QUEUED, "attempts": attempt}, held):
+    if outbox.change_if(message, {**QUEUED, "attempts": attempt}, held):
         queues.queue("texts").enqueue_at(resend_at, deliver_text, message.id)
     log.warning("text %s held: Vonage refused our account (%s); next try at %s", message.id, error.reason, resend_at)
     return Delivery.HELD_FOR_ACCOUNT
@@ -174,7 +174,7 @@ def hold_for_account(message: OutgoingMessage, attempt: int, error: AccountRefus
 def fail(message: OutgoingMessage, attempt: int, error: PermanentSmsError) -> Delivery:
     if error.number_problem and message.user_id is not None:
         outbox.flag_phone(message.user_id, message.to, error.reason)
-    outbox.settle(message, {**QUEUED, "attempts": attempt}, {"status": MessageStatus.FAILED, "error": error.reason})
+    outbox.change_if(message, {**QUEUED, "attempts": attempt}, {"status": MessageStatus.FAILED, "error": error.reason})
     log.warning("text %s failed for good: %s", message.id, error.reason)
     return Delivery.FAILED
 

@@ -44,7 +44,7 @@ def record_receipt(
         values.update(status=MessageStatus.SUBMITTED, error=None)
     else:
         return None
-    if not outbox.settle(message, {"status": message.status}, values):
+    if not outbox.change_if(message, {"status": message.status}, values):
         return None
     if message.user_id is not None and status not in RECEIPT_ON_THE_WAY:
         # Delivered: the number works again, clear any earlier failure. Failed: show it on the dashboard.

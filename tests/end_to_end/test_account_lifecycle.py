@@ -13,6 +13,7 @@ from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, OAuth, Platform, User
 from app.providers import client_for
 from app.tasks.sync import request_sync
+from app.timezones import UTC
 from app.tokens import with_platform
 from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
@@ -112,7 +113,7 @@ def test_ten_workers_refreshing_one_user_at_once_do_not_lock_them_out(emulator, 
                 me = db.session.get(User, user_id)
                 client = client_for(me.platform)
                 start.wait(timeout=30)
-                outcomes.append(len(with_platform(me, client, lambda s: client.devices(s, me.platform_user_id, "UTC"))))
+                outcomes.append(len(with_platform(me, client, lambda s: client.devices(s, me.platform_user_id, UTC))))
             except Exception as error:  # noqa: BLE001 - the test reports whatever a worker met
                 outcomes.append(error)
 
@@ -135,7 +136,7 @@ def test_no_token_code_or_secret_reaches_the_logs(emulator, sign_in, caplog, _ap
     person, user, _ = signed_up_user(emulator, sign_in, "fitbit")
     token = db.session.scalars(select(OAuth)).one().token
     client = client_for(user.platform)
-    with_platform(user, client, lambda s: client.devices(s, user.platform_user_id, "UTC"))
+    with_platform(user, client, lambda s: client.devices(s, user.platform_user_id, UTC))
     secrets = [token["access_token"], token["refresh_token"], _app.config["FITBIT_CLIENT_SECRET"],
                _app.config["SECRET_KEY"], _app.config["TOKEN_ENCRYPTION_KEY"]]
     logged = caplog.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from app import live
+from app.events import channel
 from app.extensions import queues
 from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
@@ -36,7 +36,7 @@ def test_a_sync_publishes_its_readings(emulator, sign_in, start_worker, app):
     person, user, _ = signed_up_user(emulator, sign_in, "google", level=80)
     settled(user, reads=1, emulator=emulator, person=person)
     listener = queues.redis.pubsub(ignore_subscribe_messages=True)
-    listener.subscribe(live.channel(user.id))
+    listener.subscribe(channel(user.id))
     events = []
 
     def readings_event():

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User
-from app.outbox import queue_text
+from app.tasks.delivery import queue_text
 from tests.support.factories import make_user
 from tests.support.polling import wait_until
 

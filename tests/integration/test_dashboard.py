@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from redis import Redis
 
-from app import live
+from app.events import publish
 from app.extensions import db
 from app.models import BatteryReading, ConnectionState, MessageStatus, OutgoingMessage, Platform, User, utcnow
 from tests.support.factories import make_device, make_user
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_each_state_that_needs_action_has_its_banner(app, state, expected):
     client = app.test_client(user=user)
     shown = banner_texts(client.get("/dashboard").get_data(as_text=True))
     assert len(shown) == len(expected)
-    for banner, words in zip(shown, expected):
+    for banner, words in zip(shown, expected, strict=True):
         assert banner.startswith(words)
 
 
@@ -214,7 +214,7 @@ def test_a_published_event_reaches_the_open_stream_which_holds_no_database_conne
 
     def publish_a_reading():
         with app.app_context():
-            live.publish(user.id, {"type": "readings", "devices": [{"battery_level": 12}]})
+            publish(user.id, {"type": "readings", "devices": [{"battery_level": 12}]})
 
     publisher = threading.Timer(0.3, publish_a_reading)
     publisher.start()
@@ -261,4 +261,4 @@ def test_a_signed_out_visitor_gets_no_stream(app, client):
 
 def test_publishing_without_redis_does_not_raise(app, monkeypatch):
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
-    live.publish(1, {"type": "readings"})
+    publish(1, {"type": "readings"})

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.extensions import db
+from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
-from app.tasks.texts import send_welcome
+from app.tasks.welcome import Welcome, after_first_reading, send_welcome
 from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 
 
@@ -121,6 +121,9 @@ def test_the_right_code_verifies_the_number_and_starts_the_welcome(browser):
     assert user.opted_out_at is None  # verifying again is a fresh opt-in
     assert verification(user.id).verified_at is not None
     assert "send_welcome" in [job.func_name.rsplit(".", 1)[-1] for job in texts_queue().jobs]
+    # The welcome waits for a fresh read, asked for now.
+    assert user.awaiting_first_reading
+    assert queues.redis.hexists("sync:dirty", f"{user.platform.value}:{user.platform_user_id}")
 
 
 def test_a_code_typed_with_spaces_is_accepted(browser):
@@ -236,7 +239,8 @@ def test_verifying_texts_a_welcome_with_each_devices_battery(browser, app, monke
     make_device(user, "Pixel Watch 3", battery_level=64)
     browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
     browser.post("/phone/code", data={"code": texted_code(browser.user_id)})
-
+    run_text_jobs()
+    after_first_reading(current(browser.user_id))  # what the sync does once it has read the platform
     run_text_jobs()
 
     texts = db.session.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id)).all()
@@ -251,5 +255,5 @@ def test_verifying_texts_a_welcome_with_each_devices_battery(browser, app, monke
 def test_the_welcome_is_not_sent_to_a_number_that_is_no_longer_verified(app):
     user = make_user(verified=False)
 
-    assert send_welcome(user.id) == "not verified"
+    assert send_welcome(user.id) is Welcome.NOT_VERIFIED
     assert db.session.scalars(select(OutgoingMessage)).all() == []

@@ -30,6 +30,7 @@ NOT_PAGES = {"static", "google", "fitbit", "live", "health"}
 PRODUCTION = {
     "APP_ENV": "production", "SANDBOX": "0", "GOOGLE_CLIENT_ID": "prod-client",
     "GOOGLE_CLIENT_SECRET": "prod-secret", "GOOGLE_HEALTH_WEBHOOK_SECRET": "prod-webhook-secret",
+    "SMS_BACKEND": "outbox",
 }
 
 

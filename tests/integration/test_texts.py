@@ -6,7 +6,7 @@ A real worker delivering to the emulated phone is in tests/end_to_end/test_texts
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import queue_text, texts_sent_today
-from app.tasks.texts import deliver_text, resume_stalled_texts, send_welcome
+from app.outbox import texts_sent_today
+from app.tasks.delivery import deliver_text, queue_text, resume_stalled_texts
+from app.tasks.welcome import after_first_reading, send_welcome
 from app.wording import OPTED_OUT, VERIFICATION_REDACTED, verification_text
 from tests.support.factories import make_device, make_user, run_text_jobs, scheduled_text_jobs, texts_queue
 
@@ -208,18 +209,18 @@ def test_the_opt_out_confirmation_goes_to_an_opted_out_user(app, phone):
 
 def test_texts_sent_today_counts_alerts_since_local_midnight(app):
     user = make_user(time_zone="America/New_York")
-    now = datetime(2026, 6, 22, 3, 30, tzinfo=timezone.utc)  # 23:30 on the 21st in New York
+    now = datetime(2026, 6, 22, 3, 30, tzinfo=UTC)  # 23:30 on the 21st in New York
     for key, created in [
-        ("low:a", datetime(2026, 6, 21, 3, 59, tzinfo=timezone.utc)),  # 23:59 on the 20th: yesterday
-        ("low:b", datetime(2026, 6, 21, 4, 1, tzinfo=timezone.utc)),  # 00:01 on the 21st: today
-        ("empty:c", datetime(2026, 6, 22, 3, 0, tzinfo=timezone.utc)),
-        ("reply:d", datetime(2026, 6, 22, 3, 0, tzinfo=timezone.utc)),
-        ("verification:e", datetime(2026, 6, 22, 3, 0, tzinfo=timezone.utc)),
+        ("low:a", datetime(2026, 6, 21, 3, 59, tzinfo=UTC)),  # 23:59 on the 20th: yesterday
+        ("low:b", datetime(2026, 6, 21, 4, 1, tzinfo=UTC)),  # 00:01 on the 21st: today
+        ("empty:c", datetime(2026, 6, 22, 3, 0, tzinfo=UTC)),
+        ("reply:d", datetime(2026, 6, 22, 3, 0, tzinfo=UTC)),
+        ("verification:e", datetime(2026, 6, 22, 3, 0, tzinfo=UTC)),
     ]:
         message = queue_text(user, key.split(":")[0], key, "text")
         message.created_at = created
     skipped = queue_text(user, "low", "low:skipped", LOW)
-    skipped.created_at, skipped.status = datetime(2026, 6, 22, 3, 0, tzinfo=timezone.utc), MessageStatus.SKIPPED
+    skipped.created_at, skipped.status = datetime(2026, 6, 22, 3, 0, tzinfo=UTC), MessageStatus.SKIPPED
     db.session.commit()
 
     assert texts_sent_today(user, now) == 2
@@ -228,13 +229,13 @@ def test_texts_sent_today_counts_alerts_since_local_midnight(app):
 
 
 def test_the_welcome_text_reports_each_devices_battery(app):
-    user = make_user()
+    user = make_user(awaiting_first_reading=True)
     make_device(user, "Charge 6", battery_level=80, battery_status="High")
     make_device(user, "Sense 2", battery_level=None, battery_status="Low")
     make_device(user, "Aria Air", device_type="SCALE", battery_level=50)
     make_device(user, "Flex", battery_level=5, last_sync_at=utcnow() - timedelta(days=90))
 
-    send_welcome(user.id)
+    after_first_reading(user)
 
     (welcome,) = rows(kind="welcome")
     assert welcome.body == (
@@ -244,14 +245,15 @@ def test_the_welcome_text_reports_each_devices_battery(app):
     assert len(welcome.body) <= 160
 
 
-def test_the_welcome_text_before_any_reading_says_one_is_on_its_way(app):
-    user = make_user()
+def test_the_welcome_text_without_a_reading_in_time_says_the_levels_follow(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WELCOME_WAIT_SECONDS", 0)
+    user = make_user(awaiting_first_reading=True)
 
     send_welcome(user.id)
     send_welcome(user.id)
 
     (welcome,) = rows(kind="welcome")
-    assert "first battery reading is on its way" in welcome.body
+    assert "their levels follow by text" in welcome.body
 
 
 def test_a_text_whose_delivery_job_was_lost_is_picked_up_again(app, phone):

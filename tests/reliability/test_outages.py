@@ -346,7 +346,7 @@ def run_restart(make_app, own_postgres, emulator, sign_in, start_worker, live_ap
         assert set(load.answered_since(0)) <= {200, 503}, "the site answered the outage with a clear 503, not a crash"
         # The same worker process did all of it.
         assert worker.process.poll() is None
-        for person, user in people:
+        for _person, user in people:
             episodes = 2 if user.id == people[0][1].id else 1
             assert len(texts(user, "low")) == episodes
 

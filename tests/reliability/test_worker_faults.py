@@ -66,7 +66,7 @@ def run_kills(emulator, sign_in, start_worker, users: int, kills: int) -> None:
         emulator.sync(person["id"])
         wait_until(lambda: not device_in_low(user), seconds=200, what="the charge to be read")
     wait_until(nothing_left_over, seconds=120, what="every sync and text to finish")
-    for person, user in people:
+    for _person, user in people:
         low = texts(user, "low")
         assert len(low) == episodes[user.id], (user.id, [text.idempotency_key for text in low])
         on_phone = [message for message in emulator.texts_to(user.phone) if message["text"] in {t.body for t in low}]
@@ -110,15 +110,15 @@ def run_platform_faults(emulator, sign_in, start_worker, users: int, rounds: int
             for _ in range(rng.randint(1, 3)):
                 emulator.sync(person["id"])
             episodes[user.id] += 1
-        for person, user in people:
+        for _person, user in people:
             wait_until(lambda: len(texts(user, "low")) >= episodes[user.id], seconds=180,
                        what=f"round {round_number + 1}'s low text")
-        for person, user in people:
+        for person, _user in people:
             emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=90)
             emulator.sync(person["id"])
-        for person, user in people:
+        for _person, user in people:
             wait_until(lambda: not device_in_low(user), seconds=180, what="the charge to be read")
-    for person, user in people:
+    for _person, user in people:
         assert len(texts(user, "low")) == episodes[user.id]
     calls = emulator.requests_made(platform=platform)
     assert [call for call in calls if call["status"] in (503, 504)], "the faults were switched on"

@@ -21,6 +21,11 @@ PRODUCTION = {
     "GOOGLE_CLIENT_ID": "test-google-client",
     "GOOGLE_CLIENT_SECRET": "test-google-secret",
     "GOOGLE_HEALTH_WEBHOOK_SECRET": "test-webhook-secret",
+    "SMS_BACKEND": "vonage",
+    "VONAGE_API_KEY": "test-vonage-key",
+    "VONAGE_API_SECRET": "test-vonage-secret",
+    "VONAGE_FROM": "BatteryText",
+    "VONAGE_SIGNATURE_SECRET": "test-vonage-signature-secret",
 }
 
 

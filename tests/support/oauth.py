@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests

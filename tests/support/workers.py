@@ -23,7 +23,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
         # A file, not a pipe: nobody reads a pipe while the test runs, and a worker logging failures (a
         # database outage, say) would fill it and block on its next log line.
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(), it outlives this method
 
     def output(self) -> str:
         """Everything the worker has logged so far."""

@@ -1,7 +1,7 @@
 """Low-battery alert rules, as tables of readings, remembered episodes and settings."""
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -11,10 +11,10 @@ from app.alerts import (
     EpisodeState,
     decide,
     decide_silence,
-    is_single_gsm7_segment,
 )
+from app.segments import is_single_gsm7_segment
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True)
 LONGEST_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel Aluminium Case with Active Band"

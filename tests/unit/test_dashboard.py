@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.charts import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
-from app.views import ago
+from app.dashboard.chart import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
+from app.dashboard.presenting import ago
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -69,7 +69,7 @@ def test_no_readings_says_so():
 
 
 def test_day_labels_are_in_the_users_time_zone():
-    late = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
     in_london = ElementTree.fromstring(battery_chart([], late, days=7, time_zone="Europe/London"))
     in_tokyo = ElementTree.fromstring(battery_chart([], late, days=7, time_zone="Asia/Tokyo"))
     labels = lambda root: [text.text for text in root.iter(SVG + "text") if text.get("y") == str(180 - 6)]  # noqa: E731

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.phone import PhoneNumberError, mobile_number
+from app.phone.numbers import PhoneNumberError, mobile_number
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ The webhooks' refusals in process are in tests/integration/test_platform_webhook
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.extensions import db, queues
+from app.models import User
 from tests.support.journeys import devices_reads, settled, signed_up_user, texts
 from tests.support.polling import wait_until
 
@@ -94,7 +95,7 @@ def test_quiet_hours_hold_the_text_and_release_it_when_they_end(emulator, sign_i
     start_worker()
     person, user, _ = signed_up_user(emulator, sign_in, "google", level=80, time_zone="UTC")
     settled(user, reads=1, emulator=emulator, person=person)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     user.time_zone = "UTC"
     user.quiet_start = (now - timedelta(hours=1)).time().replace(microsecond=0)
     user.quiet_end = (now + timedelta(seconds=6)).time().replace(microsecond=0)
@@ -108,7 +109,7 @@ def test_quiet_hours_hold_the_text_and_release_it_when_they_end(emulator, sign_i
     assert emulator.texts_to(user.phone) == []
 
     wait_until(lambda: emulator.texts_to(user.phone), seconds=30, what="the held text after quiet hours")
-    assert len(emulator.texts_to(user.phone)) == 1 and held[0].send_after <= datetime.now(timezone.utc)
+    assert len(emulator.texts_to(user.phone)) == 1 and held[0].send_after <= datetime.now(UTC)
 
 
 def test_the_daily_cap_holds(emulator, sign_in, start_worker):
@@ -136,7 +137,7 @@ def test_a_tracker_silent_for_a_day_gets_one_went_silent_text(emulator, sign_in,
     person, user, _ = signed_up_user(emulator, sign_in, "google", level=60)
     settled(user, reads=1, emulator=emulator, person=person)
     device = user.devices[0]
-    device.last_sync_at = datetime.now(timezone.utc) - timedelta(hours=25)
+    device.last_sync_at = datetime.now(UTC) - timedelta(hours=25)
     db.session.commit()
     from app.tasks.sweeps import text_silent_devices
 
@@ -174,3 +175,22 @@ def test_a_worker_killed_in_the_middle_of_a_sync_still_sends_the_text_once(emula
     wait_until(lambda: texts(user, "low"), seconds=120, what="the recovered sync's text")
     settled(user, reads=2, emulator=emulator, person=person)
     assert len(texts(user, "low")) == 1
+
+
+def test_the_sync_records_when_the_platform_last_pushed_and_the_webhook_writes_nothing(
+    emulator, sign_in, start_worker, app
+):
+    person, user, _ = signed_up_user(emulator, sign_in, "google", level=60)
+    before = datetime.now(UTC)
+    emulator.sync(person["id"])
+    wait_until(lambda: queues.redis.hlen("sync:dirty"), what="the push to reach the webhook")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).last_push_at is None  # no worker yet: the webhook kept off the row
+    start_worker()
+
+    def last_push():
+        db.session.expire_all()
+        return db.session.get(User, user.id).last_push_at
+
+    pushed_at = wait_until(last_push, what="the sync to record the push")
+    assert before <= pushed_at <= datetime.now(UTC)

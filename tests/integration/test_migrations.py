@@ -52,3 +52,37 @@ def test_all_migrations_apply_to_an_empty_database_and_match_the_models(empty_da
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
+
+
+OLD_HISTORY = [  # minute, level, status: one row per sync, copies included, as revision 0001 stored them
+    (0, 80, "High"), (10, 80, "High"), (20, 80, "High"), (30, 64, "Medium"), (40, 64, "Medium"),
+    (50, 80, "High"), (60, None, "Low"), (70, None, "Low"),
+]
+
+
+def test_upgrading_keeps_the_first_reading_of_each_run_and_drops_the_copies(empty_database, make_app):
+    app = make_app(DATABASE_URL=empty_database)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, platform, platform_user_id, time_zone, time_zone_from_platform, "
+                "connection_state, threshold_percent, include_scales, paused, created_at) "
+                "VALUES (1, 'google', 'u1', 'UTC', true, 'connected', 20, false, false, '2026-11-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO devices (id, user_id, platform_device_id, device_type, low_episode, in_low, empty_sent, "
+                "silence, silent_sent, last_sync_at, last_read_at) "
+                "VALUES (1, 1, 'd1', 'TRACKER', 0, false, false, 0, false, NULL, '2026-11-01 01:10:00')"))
+            for minute, level, status in OLD_HISTORY:
+                connection.execute(
+                    text("INSERT INTO battery_readings (device_id, read_at, battery_level, battery_status) "
+                         "VALUES (1, :at, :level, :status)"),
+                    {"at": f"2026-11-01 {minute // 60:02d}:{minute % 60:02d}:00", "level": level, "status": status},
+                )
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as connection:
+            kept = connection.execute(text(
+                "SELECT battery_level, battery_status FROM battery_readings ORDER BY read_at")).all()
+            seen = connection.execute(text("SELECT last_seen_at FROM devices")).scalar_one()
+    assert [tuple(row) for row in kept] == [(80, "High"), (64, "Medium"), (80, "High"), (None, "Low")]
+    assert str(seen).startswith("2026-11-01 01:10:00")

@@ -74,9 +74,16 @@ def redis_options(url: str) -> dict[str, object]:
     return {}
 
 
+def private_instance_dir() -> Path:
+    """instance/, readable by its owner only: it holds the development secrets and the SQLite database."""
+    INSTANCE_DIR.mkdir(mode=0o700, exist_ok=True)
+    INSTANCE_DIR.chmod(0o700)
+    return INSTANCE_DIR
+
+
 def _kept_secret(name: str, make: Callable[[], str]) -> str:
     """A development secret generated once and kept under instance/ so restarts keep sessions."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
+    private_instance_dir()
     path = INSTANCE_DIR / name
     if not path.exists():
         path.write_text(make())
@@ -115,7 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
     )
     default_db = "sqlite:///" + str(INSTANCE_DIR / "battery.sqlite3")
     if not env.get("DATABASE_URL"):
-        INSTANCE_DIR.mkdir(exist_ok=True)
+        private_instance_dir()
     redis_url = setting("REDIS_URL", "redis://127.0.0.1:6379/0", required=True)
 
     fitbit_id = setting("FITBIT_CLIENT_ID")

@@ -21,7 +21,9 @@ def init_app(app: Flask) -> None:
     """Headers on every response; https redirects, HSTS and Secure cookies only in production, so local
     and CI http (webhooks included) keep working."""
     production = app.config["APP_ENV"] == "production"
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
+    # Flask's own defaults already hold the key (as None), so setdefault would change nothing.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     # Flask-Login's remember-me cookie gets the session cookie's flags.
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")

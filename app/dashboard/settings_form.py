@@ -58,7 +58,7 @@ class AlertSettingsForm:
 
     def validate(self) -> None:
         low, high = THRESHOLD_RANGE
-        if not (self.threshold.isdigit() and low <= int(self.threshold) <= high):
+        if not (_whole_number(self.threshold, 3) and low <= int(self.threshold) <= high):
             self.errors["threshold"] = f"Choose a whole number from {low} to {high}."
         for name in ("quiet_start", "quiet_end"):
             if (self.quiet_start or self.quiet_end) and _parse_clock(getattr(self, name)) is None:
@@ -85,6 +85,11 @@ class AlertSettingsForm:
             user.time_zone_from_platform = False
 
 
+def _whole_number(text: str, most_digits: int) -> bool:
+    """ASCII digits only, at most `most_digits`: "²" and "٣" pass str.isdigit() but not int()'s taste."""
+    return 0 < len(text) <= most_digits and text.isascii() and text.isdigit()
+
+
 def _clock(value: time | None) -> str:
     return "" if value is None else f"{value:%H:%M}"
 
@@ -92,7 +97,7 @@ def _clock(value: time | None) -> str:
 def _parse_clock(text: str) -> time | None:
     """HH:MM on the 24-hour clock (what a browser's time field sends); anything else is None."""
     hours, colon, minutes = text.partition(":")
-    if not (colon and len(hours) in (1, 2) and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+    if not (colon and _whole_number(hours, 2) and len(minutes) == 2 and _whole_number(minutes, 2)):
         return None
     if int(hours) > 23 or int(minutes) > 59:
         return None

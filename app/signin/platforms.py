@@ -54,6 +54,8 @@ def _make_blueprint(app: Flask, platform: str) -> OAuth2ConsumerBlueprint:
             config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
             scope=list(scopes_for("google")), offline=True, reprompt_consent=True, storage=storage,
         )
+        # PKCE on Google too: an authorization code injected into someone else's browser cannot be redeemed there.
+        bp.use_pkce = True
         bp.authorization_url = config["GOOGLE_AUTHORIZE_URL"]
         bp.token_url = bp.auto_refresh_url = config["GOOGLE_TOKEN_URL"]
         bp.base_url = config["GOOGLE_HEALTH_API_URL"] + "/"

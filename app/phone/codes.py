@@ -40,6 +40,13 @@ class CodeRefusal:
     too_soon: bool = False
 
 
+def number_key(phone: str) -> str:
+    """The number as Redis sees it: HMAC-SHA256 keyed with the app's secret, so a dump of the limiter's keys
+    names no phone."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"rate-limit:{phone}".encode(), hashlib.sha256).hexdigest()
+
+
 def code_hash(phone: str, code: str) -> str:
     """HMAC-SHA256 of number and code with the app's secret as pepper: a leaked table reveals no codes."""
     key = str(current_app.config["SECRET_KEY"]).encode()
@@ -72,7 +79,7 @@ def send_code(user: User, client_address: str) -> CodeRefusal | None:
         )
     address = client_address or "unknown"
     rate = limiter.limiter
-    if not rate.test(CODES_PER_NUMBER, "phone-codes-number", user.phone) or not rate.test(
+    if not rate.test(CODES_PER_NUMBER, "phone-codes-number", number_key(user.phone)) or not rate.test(
         CODES_PER_ADDRESS, "phone-codes-address", address
     ):
         log.warning("phone code refused for user %s: hourly limit reached", user.id)
@@ -100,7 +107,7 @@ def send_code(user: User, client_address: str) -> CodeRefusal | None:
         if not renewed:
             db.session.rollback()
             return CodeRefusal("We sent a code less than a minute ago. You can ask for another shortly.", too_soon=True)
-    rate.hit(CODES_PER_NUMBER, "phone-codes-number", user.phone)
+    rate.hit(CODES_PER_NUMBER, "phone-codes-number", number_key(user.phone))
     rate.hit(CODES_PER_ADDRESS, "phone-codes-address", address)
     key = f"verification:{user.id}:{verification.id}:{now.isoformat()}"
     queue_text(user, outbox.VERIFICATION, key, wording.verification_text(code))

@@ -12,6 +12,9 @@ timeout = 30
 graceful_timeout = 25
 keepalive = 5
 accesslog = "-"
+# The default format logs the request line with its query string (%(r)s) and the referrer (%(f)s), which can
+# carry a phone number or an OAuth code: log the method, the path alone and the protocol instead.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Behind the platform's router: trust its X-Forwarded-* headers.

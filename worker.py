@@ -35,6 +35,8 @@ def main(burst: bool = False) -> None:
         worker = AppWorker(
             [queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis,
             worker_ttl=WORKER_TTL_SECONDS, maintenance_interval=MAINTENANCE_SECONDS, job_monitoring_interval=10,
+            # RQ logs each job as "func(args)" at INFO; a reply's arguments are a phone number and its text.
+            log_job_description=False,
         )
         worker.work(burst=burst, with_scheduler=True)
 

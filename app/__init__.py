@@ -17,10 +17,12 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
     configure_logging(app)
-    if app.config["APP_ENV"] == "production":
-        # Behind the platform's router: the client address and scheme come from its X-Forwarded-* headers,
-        # and the per-address rate limits need the real client address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    hops = int(app.config["FORWARDED_HOPS"])
+    if app.config["APP_ENV"] == "production" and hops > 0:
+        # Behind the platform's router: the client address and scheme come from the X-Forwarded-* entries our
+        # own proxies added, and the per-address rate limits need the real client address. Never the host:
+        # a client can send any X-Forwarded-Host, and absolute URLs come from PUBLIC_URL (app.security).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
     return app

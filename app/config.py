@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import phonenumbers
 from cryptography.fernet import Fernet
 from dotenv import load_dotenv
 
@@ -23,6 +24,10 @@ SANDBOX_DEFAULTS = {
     "GOOGLE_CLIENT_SECRET": "sandbox-google-secret",
     "GOOGLE_HEALTH_WEBHOOK_SECRET": "sandbox-google-webhook-secret",
 }
+
+
+# The countries whose numbers we text unless SMS_COUNTRIES says otherwise (ISO 3166 codes).
+SMS_COUNTRIES = ("GB", "US", "CA", "IE", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "SE", "IN", "JP", "BR", "ZA")
 
 
 class ConfigError(RuntimeError):
@@ -53,6 +58,17 @@ class Environment:
             return int(value)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def sms_countries(value: str | None) -> tuple[str, ...]:
+    """SMS_COUNTRIES read as ISO 3166 region codes (comma-separated); every text costs money in its country."""
+    if value is None:
+        return SMS_COUNTRIES
+    countries = tuple(dict.fromkeys(part.strip().upper() for part in value.split(",") if part.strip()))
+    unknown = [country for country in countries if country not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown or not countries:
+        raise ConfigError(f"SMS_COUNTRIES must list ISO country codes like GB,IE, not {value!r}")
+    return countries
 
 
 def database_url(url: str) -> str:
@@ -189,6 +205,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "VONAGE_API_HOST": env.get("VONAGE_API_HOST", "api.nexmo.com"),
         "VONAGE_TIMEOUT_SECONDS": env.number("VONAGE_TIMEOUT_SECONDS", 10),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "GB"),
+        "SMS_COUNTRIES": sms_countries(env.get("SMS_COUNTRIES")),
+        # Codes texted by the whole site in an hour: a ceiling on what pumping codes can cost.
+        "SMS_CODES_PER_HOUR": env.number("SMS_CODES_PER_HOUR", 500),
+        # Proxies in front of the app that append to X-Forwarded-For (the PaaS router: 1). More than are
+        # there lets a client choose its own address; fewer makes the router everyone's address.
+        "FORWARDED_HOPS": env.number("FORWARDED_HOPS", 1),
         "PLATFORM_TIMEOUT_SECONDS": env.number("PLATFORM_TIMEOUT_SECONDS", 10),
         "SILENCE_HOURS": env.number("SILENCE_HOURS", 24),
         "DAILY_TEXT_CAP": env.number("DAILY_TEXT_CAP", 5),
@@ -202,6 +224,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SWEEP_EVERY_SECONDS": env.number("SWEEP_EVERY_SECONDS", 60),
         # Each open dashboard stream holds a gunicorn thread: keep most threads for webhooks.
         "LIVE_MAX_STREAMS": env.number("LIVE_MAX_STREAMS", 4),
+        "LIVE_STREAMS_PER_USER": env.number("LIVE_STREAMS_PER_USER", 2),
         "LIVE_STREAM_SECONDS": env.number("LIVE_STREAM_SECONDS", 300),
         "LIVE_HEARTBEAT_SECONDS": env.number("LIVE_HEARTBEAT_SECONDS", 15),
     }

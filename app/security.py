@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
 from flask import Flask
 from flask_talisman import Talisman
 
@@ -27,6 +30,8 @@ def init_app(app: Flask) -> None:
     # Flask-Login's remember-me cookie gets the session cookie's flags.
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    if app.config.get("PUBLIC_URL"):
+        app.wsgi_app = PublicHost(app.wsgi_app, str(app.config["PUBLIC_URL"]))
     # One Talisman per app: it keeps its options on itself, and tests build apps of both kinds.
     app.extensions["talisman"] = Talisman(
         app,
@@ -39,3 +44,20 @@ def init_app(app: Flask) -> None:
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
     )
+
+
+class PublicHost:
+    """Every request is taken as addressed to PUBLIC_URL's host, whatever Host it carried.
+
+    Absolute URLs (the OAuth redirect_uri Flask-Dance builds, the https redirect) are built from the request's
+    host, and a client chooses its Host header: with this, a spoofed one never reaches a URL we hand out.
+    The scheme still comes from the request, so plain http is still redirected to https.
+    """
+
+    def __init__(self, wsgi_app, public_url: str):
+        self.wsgi_app = wsgi_app
+        self.host = urlsplit(public_url).netloc
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        environ["HTTP_HOST"] = self.host
+        return self.wsgi_app(environ, start_response)

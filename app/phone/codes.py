@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from app import outbox, wording
 from app.extensions import db, limiter, queues
 from app.models import PhoneVerification, User, utcnow
+from app.phone.numbers import country_refusal
 from app.tasks.delivery import queue_text
 from app.tasks.sync import request_sync
 from app.tasks.welcome import send_welcome
@@ -26,9 +27,11 @@ CODE_DIGITS = 6
 CODE_LIFETIME = outbox.CODE_LIFETIME
 MAX_WRONG_CODES = 5
 RESEND_AFTER = timedelta(minutes=1)
-# Codes texted, counted in Redis: per number so nobody can pump texts at one phone, per client
-# address so nobody can pump texts at many.
+# Codes texted, counted in Redis: per number so nobody can pump texts at one phone; per account and per
+# client address so nobody can pump texts at many; and for the whole site (SMS_CODES_PER_HOUR), a ceiling
+# on the bill however many accounts and addresses an attacker has.
 CODES_PER_NUMBER = parse("5 per hour")
+CODES_PER_ACCOUNT = parse("10 per hour")
 CODES_PER_ADDRESS = parse("10 per hour")
 
 
@@ -38,6 +41,13 @@ class CodeRefusal:
 
     message: str
     too_soon: bool = False
+
+
+def number_key(phone: str) -> str:
+    """The number as Redis sees it: HMAC-SHA256 keyed with the app's secret, so a dump of the limiter's keys
+    names no phone."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"rate-limit:{phone}".encode(), hashlib.sha256).hexdigest()
 
 
 def code_hash(phone: str, code: str) -> str:
@@ -60,9 +70,20 @@ def pending_verification(user: User) -> PhoneVerification | None:
     ).first()
 
 
-def send_code(user: User, client_address: str) -> CodeRefusal | None:
+def hourly_counts(user: User, client_address: str | None) -> list[tuple]:
+    """Each hourly limit a code counts against, with its Redis key parts; the number only as a keyed hash."""
+    site_wide = parse(f"{int(current_app.config['SMS_CODES_PER_HOUR'])} per hour")
+    return [
+        (CODES_PER_NUMBER, "phone-codes-number", number_key(user.phone)),
+        (CODES_PER_ACCOUNT, "phone-codes-account", str(user.id)),
+        (CODES_PER_ADDRESS, "phone-codes-address", client_address or "unknown"),
+        (site_wide, "phone-codes-site", "all"),
+    ]
+
+
+def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
     """Text a fresh code to the user's number, within the once-a-minute limit and the hourly ones (per number,
-    per client address)."""
+    per account, per client address, for the whole site), and only in a country we text."""
     now = utcnow()
     verification = pending_verification(user)
     if verification is not None and now - verification.last_sent_at < RESEND_AFTER:
@@ -70,11 +91,12 @@ def send_code(user: User, client_address: str) -> CodeRefusal | None:
         return CodeRefusal(
             f"We sent a code less than a minute ago. You can ask for another in {wait} seconds.", too_soon=True
         )
-    address = client_address or "unknown"
+    refused_country = country_refusal(user.phone, current_app.config["SMS_COUNTRIES"])
+    if refused_country is not None:
+        return CodeRefusal(refused_country)
     rate = limiter.limiter
-    if not rate.test(CODES_PER_NUMBER, "phone-codes-number", user.phone) or not rate.test(
-        CODES_PER_ADDRESS, "phone-codes-address", address
-    ):
+    counts = hourly_counts(user, client_address)
+    if not all(rate.test(limit, *keys) for limit, *keys in counts):
         log.warning("phone code refused for user %s: hourly limit reached", user.id)
         return CodeRefusal("Too many codes have been sent. Please try again in an hour.")
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -100,8 +122,8 @@ def send_code(user: User, client_address: str) -> CodeRefusal | None:
         if not renewed:
             db.session.rollback()
             return CodeRefusal("We sent a code less than a minute ago. You can ask for another shortly.", too_soon=True)
-    rate.hit(CODES_PER_NUMBER, "phone-codes-number", user.phone)
-    rate.hit(CODES_PER_ADDRESS, "phone-codes-address", address)
+    for limit, *keys in counts:
+        rate.hit(limit, *keys)
     key = f"verification:{user.id}:{verification.id}:{now.isoformat()}"
     queue_text(user, outbox.VERIFICATION, key, wording.verification_text(code))
     log.info("phone code sent for user %s", user.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 from phonenumbers.geocoder import country_name_for_number
@@ -19,7 +21,6 @@ NOT_TEXTABLE = {
     PhoneNumberType.UAN: "a company switchboard number",
     PhoneNumberType.VOICEMAIL: "a voicemail number",
 }
-REGIONS = ("GB", "US", "CA", "IE", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "SE", "IN", "JP", "BR", "ZA")
 
 
 class PhoneNumberError(ValueError):
@@ -47,6 +48,14 @@ def mobile_number(raw: str, region: str) -> str:
         described = NOT_TEXTABLE.get(kind, "a number that cannot receive texts")
         raise PhoneNumberError(f"That is {described}, which cannot receive texts. Enter a mobile number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_refusal(e164: str, countries: Collection[str]) -> str | None:
+    """Why we will not text this number, if its country is not one of those we text (SMS_COUNTRIES)."""
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    if country in countries:
+        return None
+    return f"We can't text numbers in {region_name(country) if country else 'that country'} yet."
 
 
 def region_name(region: str) -> str:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from app.extensions import db, limiter
 from app.models import User
 from app.phone.codes import CODE_LIFETIME, check_code, send_code
-from app.phone.numbers import REGIONS, PhoneNumberError, mobile_number, region_name
+from app.phone.numbers import PhoneNumberError, country_refusal, mobile_number, region_name
 
 blueprint = Blueprint("phone", __name__, template_folder="templates")
 
@@ -37,6 +37,9 @@ def phone_form():
         number = mobile_number(raw, region)
     except PhoneNumberError as error:
         return render_phone(region, error=str(error), typed=raw), 400
+    refused_country = country_refusal(number, current_app.config["SMS_COUNTRIES"])
+    if refused_country is not None:
+        return render_phone(region, error=refused_country, typed=raw), 400
     user: User = current_user
     if user.phone == number and user.phone_verified:
         flash("That number is already verified.", "info")
@@ -57,7 +60,7 @@ def phone_form():
 
 
 def render_phone(region: str, error: str | None = None, typed: str = ""):
-    regions = sorted({*REGIONS, region}, key=region_name)
+    regions = sorted({*current_app.config["SMS_COUNTRIES"], region}, key=region_name)
     return render_template(
         "phone/number.html", error=error, typed=typed, region=region,
         regions=[(code, region_name(code)) for code in regions], user=current_user,

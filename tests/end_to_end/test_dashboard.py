@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
+from urllib.parse import urlsplit
 
 from app.events import channel
 from app.extensions import queues
+from tests.support.factories import make_user
 from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
 
@@ -52,3 +56,22 @@ def test_a_sync_publishes_its_readings(emulator, sign_in, start_worker, app):
     finally:
         listener.close()
     assert event["devices"][0]["battery_level"] == 12 and event["texts"] == 1
+
+
+def test_a_browser_that_leaves_frees_its_stream_slot_long_before_the_next_heartbeat(app, live_app, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 15)
+    monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 300)
+    user = make_user()
+    cookie = app.test_client(user=user).get_cookie("session").value
+    slots = app.extensions["live_stream_slots"]
+    host, port = urlsplit(live_app.url).hostname, urlsplit(live_app.url).port
+
+    with socket.create_connection((host, port), timeout=5) as browser:
+        browser.sendall(f"GET /dashboard/events HTTP/1.1\r\nHost: {host}\r\nCookie: session={cookie}\r\n"
+                        "Accept: text/event-stream\r\n\r\n".encode())
+        assert browser.recv(4096).startswith(b"HTTP/1.1 200")
+        assert slots.held[user.id] == 1
+        left_at = time.monotonic()
+
+    wait_until(lambda: not slots.held.get(user.id), seconds=5, what="the stream's slot to be free")
+    assert time.monotonic() - left_at < 5  # the first heartbeat would only come after 15 s

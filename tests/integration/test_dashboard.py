@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import g
 from redis import Redis
 
 from app.events import publish
@@ -238,21 +239,46 @@ def test_a_quiet_stream_sends_heartbeats_and_ends_so_the_browser_reconnects(app,
 
 
 def test_streams_beyond_the_limit_are_told_not_to_reconnect_and_a_closed_stream_frees_its_slot(app):
-    client = app.test_client(user=make_user())
+    user = make_user()
+    client = app.test_client(user=user)
     slots = app.extensions["live_stream_slots"]
-    taken = []
-    while slots.acquire(blocking=False):
-        taken.append(True)
+    others = range(-slots.limit, 0)  # every slot held by someone else
+    for other in others:
+        assert slots.take(other)
     try:
         assert client.get("/dashboard/events").status_code == 204
     finally:
-        for _ in taken:
-            slots.release()
+        for other in others:
+            slots.give_back(other)
     response = client.get("/dashboard/events", buffered=False)
-    assert response.status_code == 200
+    assert response.status_code == 200 and slots.held[user.id] == 1
     response.close()
-    assert slots.acquire(blocking=False)
-    slots.release()
+    assert slots.held[user.id] == 0
+
+
+def open_stream(client):
+    g.pop("_login_user", None)  # Flask-Login keeps the last user in the test's app context
+    return client.get("/dashboard/events", buffered=False)
+
+
+def test_one_user_cannot_hold_every_stream_slot_of_the_process(app):
+    greedy, other = make_user(), make_user()
+    greedy_browser, other_browser = app.test_client(user=greedy), app.test_client(user=other)
+
+    streams = [open_stream(greedy_browser) for _ in range(app.extensions["live_stream_slots"].limit)]
+    others_stream = open_stream(other_browser)
+
+    try:
+        assert [stream.status_code for stream in streams] == [200, 200] + [204] * (len(streams) - 2)
+        assert others_stream.status_code == 200
+        streams.pop(0).close()
+        again = open_stream(greedy_browser)
+        assert again.status_code == 200
+        streams.append(again)
+    finally:
+        for stream in [*streams, others_stream]:
+            stream.close()
+    assert not app.extensions["live_stream_slots"].held
 
 
 def test_a_signed_out_visitor_gets_no_stream(app, client):

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -232,3 +233,33 @@ def test_a_phone_code_never_reaches_the_logs(app, caplog, monkeypatch):
     code = re.search(r"\b(\d{6})\b", body).group(1)
     client.post("/phone/code", data={"code": code})
     assert caplog.text and code not in caplog.text
+
+
+# --- Absolute URLs come from PUBLIC_URL, never from a header the client chose --------------------------
+
+def oauth_redirect_uri(answer) -> str:
+    assert answer.status_code == 302, answer.status_code
+    return parse_qs(urlparse(answer.headers["Location"]).query)["redirect_uri"][0]
+
+
+@pytest.mark.parametrize(("base_url", "headers"), [
+    pytest.param("https://battery.example", {"X-Forwarded-Host": "evil.example"}, id="X-Forwarded-Host"),
+    pytest.param("https://evil.example", {}, id="Host"),
+])
+def test_a_spoofed_host_never_reaches_the_oauth_redirect_uri_or_the_https_redirect(make_app, base_url, headers):
+    production = make_app(**PRODUCTION, PUBLIC_URL="https://battery.example").test_client()
+
+    sign_in = production.get("/login/google", base_url=base_url, headers={"X-Forwarded-Proto": "https", **headers})
+    plain = production.get("/dashboard", base_url=base_url.replace("https:", "http:"), headers=headers)
+
+    assert oauth_redirect_uri(sign_in) == "https://battery.example/login/google/authorized"
+    assert plain.status_code == 302 and plain.headers["Location"].startswith("https://battery.example/")
+
+
+def test_without_public_url_x_forwarded_host_is_still_not_believed(make_app):
+    production = make_app(**PRODUCTION).test_client()
+
+    sign_in = production.get("/login/google", base_url="https://battery.example",
+                             headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+
+    assert oauth_redirect_uri(sign_in) == "https://battery.example/login/google/authorized"

@@ -29,6 +29,12 @@ PRODUCTION = {
 }
 
 
+def production_on_test_services(test_env: dict[str, str], **settings: str) -> dict[str, str]:
+    """PRODUCTION (ProxyFix, https, Secure cookies), but on the test database and Redis, with no emulator."""
+    return {**PRODUCTION, "DATABASE_URL": test_env["DATABASE_URL"], "REDIS_URL": test_env["REDIS_URL"],
+            "SANDBOX": "0", **settings}
+
+
 def required_setting(name: str) -> str:
     value = os.environ.get(name)
     if not value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import secrets
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -86,9 +87,16 @@ def _enum(kind: type[enum.Enum], name: str) -> Enum:
     return Enum(kind, name=name, native_enum=False, length=24, values_callable=lambda k: [m.value for m in k])
 
 
+def new_session_version() -> str:
+    """A fresh random session version: unguessable, and never equal to one a deleted account had."""
+    return secrets.token_urlsafe(16)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted user's id to the next account, and that id is in
+    # old cookies, URLs and queued jobs. PostgreSQL sequences never reuse one anyway.
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
@@ -123,12 +131,19 @@ class User(UserMixin, db.Model):
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     backstop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session and remember-me cookie (get_id); a new one ends them all (sign-out, deletion).
+    session_version: Mapped[str] = mapped_column(String(32), default=new_session_version)
 
     devices: Mapped[list[Device]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def phone_verified(self) -> bool:
         return self.phone is not None and self.phone_verified_at is not None
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: sessions and remember-me cookies name the user *and* the session
+        version, so a cookie outlives neither a sign-out nor its account."""
+        return f"{self.id}:{self.session_version}"
 
 
 class OAuth(OAuthConsumerMixin, db.Model):
@@ -202,7 +217,11 @@ class OutgoingMessage(db.Model):
     """The outbox: a row is written before a text is sent and moved along as Vonage reports back."""
 
     __tablename__ = "outgoing_messages"
-    __table_args__ = (Index("ix_outgoing_messages_user_created", "user_id", "created_at"),)
+    # Message ids are job arguments (deliver_text): never reused on SQLite either.
+    __table_args__ = (
+        Index("ix_outgoing_messages_user_created", "user_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

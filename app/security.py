@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_talisman import Talisman
 
@@ -13,6 +15,8 @@ CONTENT_SECURITY_POLICY = {
     "base-uri": "'self'",
     "frame-ancestors": "'none'",
 }
+# How long "remember me" keeps a browser signed in; sign-out ends it sooner (the session version).
+REMEMBER_FOR = timedelta(days=30)
 # Forms are small; webhooks have their own, smaller limit (WEBHOOK_MAX_BYTES).
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -27,6 +31,7 @@ def init_app(app: Flask) -> None:
     # Flask-Login's remember-me cookie gets the session cookie's flags.
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", REMEMBER_FOR)
     # One Talisman per app: it keeps its options on itself, and tests build apps of both kinds.
     app.extensions["talisman"] = Talisman(
         app,

@@ -1,17 +1,22 @@
-"""The account's life: connect (or relink) on sign-in, lose the connection, leave."""
+"""The account's life: connect (or relink) on sign-in, find it from a cookie, sign out everywhere, leave."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import ConnectionState, OAuth, Platform, User, utcnow
+from app.models import ConnectionState, OAuth, Platform, User, new_session_version, utcnow
 from app.providers import Identity
 
 log = logging.getLogger(__name__)
+
+# Flask-Login's alternative id; 18 digits keep the id inside a 64-bit integer column.
+SESSION_ID = re.compile(r"(?P<user_id>[0-9]{1,18}):(?P<version>[A-Za-z0-9_-]{1,32})")
 
 
 def connect_account(platform: str, identity: Identity, token: dict[str, Any], signed_in: User | None) -> User:
@@ -78,6 +83,27 @@ def lose_connection(user: User, state: ConnectionState) -> bool:
     db.session.commit()
     log.info("user %s is now %s", user.id, state.value)
     return True
+
+
+def user_for_session(alternative_id: str) -> User | None:
+    """The user a session or remember-me cookie names ("<id>:<session version>"), if that version is still theirs.
+
+    Anything else (an old bare id, a malformed value, a version ended by a sign-out) finds nobody, so the
+    browser is treated as signed out rather than answered with an error.
+    """
+    found = SESSION_ID.fullmatch(alternative_id)
+    if found is None:
+        return None
+    user = db.session.get(User, int(found["user_id"]))
+    if user is None or not hmac.compare_digest(user.session_version, found["version"]):
+        return None
+    return user
+
+
+def end_every_session(user: User) -> None:
+    """Sign the user out on every browser and phone: each session and remember-me cookie carries the old version."""
+    user.session_version = new_session_version()
+    db.session.commit()
 
 
 def forget_user(user: User) -> None:

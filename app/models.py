@@ -3,62 +3,16 @@
 from __future__ import annotations
 
 import enum
-import json
-from datetime import UTC, datetime, time
-from typing import Any
+import secrets
+from datetime import datetime, time
 
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_login import UserMixin
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    Time,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.extensions import db, token_cipher
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores naive UTC, hands back aware UTC: SQLite keeps no offsets, PostgreSQL does."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-class EncryptedJSON(TypeDecorator):
-    """A JSON document encrypted with the token keys: what lands on disk is Fernet ciphertext."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect) -> str | None:
-        return None if value is None else token_cipher.encrypt(json.dumps(value))
-
-    def process_result_value(self, value: str | None, dialect) -> Any:
-        return None if value is None else json.loads(token_cipher.decrypt(value))
+from app.column_types import EncryptedJSON, UTCDateTime, utcnow
+from app.extensions import db
 
 
 class Platform(str, enum.Enum):
@@ -86,9 +40,16 @@ def _enum(kind: type[enum.Enum], name: str) -> Enum:
     return Enum(kind, name=name, native_enum=False, length=24, values_callable=lambda k: [m.value for m in k])
 
 
+def new_session_version() -> str:
+    """A fresh random session version: unguessable, and never equal to one a deleted account had."""
+    return secrets.token_urlsafe(16)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted user's id to the next account, and that id is in
+    # old cookies, URLs and queued jobs. PostgreSQL sequences never reuse one anyway.
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
@@ -123,12 +84,19 @@ class User(UserMixin, db.Model):
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     backstop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session and remember-me cookie (get_id); a new one ends them all (sign-out, deletion).
+    session_version: Mapped[str] = mapped_column(String(32), default=new_session_version)
 
     devices: Mapped[list[Device]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def phone_verified(self) -> bool:
         return self.phone is not None and self.phone_verified_at is not None
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: sessions and remember-me cookies name the user *and* the session
+        version, so a cookie outlives neither a sign-out nor its account."""
+        return f"{self.id}:{self.session_version}"
 
 
 class OAuth(OAuthConsumerMixin, db.Model):
@@ -202,7 +170,11 @@ class OutgoingMessage(db.Model):
     """The outbox: a row is written before a text is sent and moved along as Vonage reports back."""
 
     __tablename__ = "outgoing_messages"
-    __table_args__ = (Index("ix_outgoing_messages_user_created", "user_id", "created_at"),)
+    # Message ids are job arguments (deliver_text): never reused on SQLite either.
+    __table_args__ = (
+        Index("ix_outgoing_messages_user_created", "user_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

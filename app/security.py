@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -16,6 +17,8 @@ CONTENT_SECURITY_POLICY = {
     "base-uri": "'self'",
     "frame-ancestors": "'none'",
 }
+# How long "remember me" keeps a browser signed in; sign-out ends it sooner (the session version).
+REMEMBER_FOR = timedelta(days=30)
 # Forms are small; webhooks have their own, smaller limit (WEBHOOK_MAX_BYTES).
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -32,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     if app.config.get("PUBLIC_URL"):
         app.wsgi_app = PublicHost(app.wsgi_app, str(app.config["PUBLIC_URL"]))
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", REMEMBER_FOR)
     # One Talisman per app: it keeps its options on itself, and tests build apps of both kinds.
     app.extensions["talisman"] = Talisman(
         app,

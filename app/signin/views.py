@@ -21,8 +21,8 @@ login_manager.login_message = "Please connect your account first."
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(alternative_id: str) -> User | None:
+    return accounts.user_for_session(alternative_id)
 
 
 @blueprint.get("/")
@@ -59,8 +59,11 @@ def missing_permission(platform: str):
 @blueprint.post("/logout")
 @login_required
 def logout():
+    """Signing out ends every session of the account, on every browser and phone: a copied or saved cookie
+    (remember-me included) is refused afterwards."""
+    accounts.end_every_session(db.session.get(User, current_user.id))
     logout_user()
-    flash("You are signed out. Alerts keep coming to your phone.", "info")
+    flash("You are signed out on every browser and phone. Alerts keep coming to your phone.", "info")
     return redirect(url_for("signin.landing"))
 
 

@@ -34,7 +34,7 @@ def google_approves(app):
             if signed_in is not None:
                 login_user(signed_in)
             answer = handler(blueprint, token)
-            return answer, current_user.get_id()
+            return answer, getattr(current_user, "id", None)
 
     return approve
 
@@ -84,7 +84,7 @@ def test_a_google_account_whose_legacy_id_is_a_known_fitbit_user_keeps_that_user
     assert moved.connection_state is ConnectionState.CONNECTED
     assert google_token_of(user_id)["access_token"] == token["access_token"]
     assert db.session.scalar(select(func.count(User.id))) == 1
-    assert signed_in_id == str(user_id)
+    assert signed_in_id == user_id
 
 
 def test_a_signed_in_fitbit_user_who_connects_google_moves_to_google_with_their_phone_and_settings(
@@ -107,7 +107,7 @@ def test_a_signed_in_fitbit_user_who_connects_google_moves_to_google_with_their_
     assert phone_settings_and_history(moved) == FITBIT_USERS_OWN
     assert google_token_of(user_id)["access_token"] == token["access_token"]
     assert db.session.scalar(select(func.count(User.id))) == 1
-    assert signed_in_id == str(user_id)
+    assert signed_in_id == user_id
 
 
 def test_a_google_account_with_an_unknown_legacy_id_and_nobody_signed_in_gets_a_new_account(
@@ -129,4 +129,4 @@ def test_a_google_account_with_an_unknown_legacy_id_and_nobody_signed_in_gets_a_
     untouched = db.session.get(User, other_user_id)
     assert (untouched.platform, untouched.platform_user_id) == (Platform.FITBIT, someone_else["fitbit_user_id"])
     assert phone_settings_and_history(untouched) == FITBIT_USERS_OWN
-    assert signed_in_id == str(new.id)
+    assert signed_in_id == new.id

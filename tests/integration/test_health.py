@@ -1,6 +1,12 @@
-"""`/healthz` tells the platform whether the database and Redis answer."""
+"""`/healthz` tells the platform whether the database and Redis answer, and whether Vonage accepts our account."""
 
 from __future__ import annotations
+
+import responses
+
+from app.tasks.delivery import Delivery, deliver_text, queue_text
+from tests.support.factories import make_user
+from tests.support.vonage import VONAGE_SETTINGS, VONAGE_SMS_URL, accepted
 
 
 def test_health_is_ok_when_the_database_and_redis_answer(client):
@@ -21,6 +27,28 @@ def test_health_is_503_when_the_database_does_not_answer(make_app, tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unavailable"
+
+
+def test_health_is_503_naming_vonage_while_it_refuses_our_account_and_ok_once_it_takes_a_text(app, client, monkeypatch):
+    for name, value in VONAGE_SETTINGS.items():
+        monkeypatch.setitem(app.config, name, value)
+    user = make_user()
+    with responses.RequestsMock() as vonage:
+        vonage.post(VONAGE_SMS_URL, status=401, json={"type": "unauthorized"})
+        vonage.post(VONAGE_SMS_URL, json=accepted())
+        first = queue_text(user, "low", "low:health:1", "Battery low: your Charge 6 is at 15%.")
+        second = queue_text(user, "low", "low:health:2", "Battery low: your Sense 2 is at 12%.")
+
+        assert deliver_text(first.id) == Delivery.HELD_FOR_ACCOUNT
+        refusing = client.get("/healthz")
+        assert deliver_text(second.id) == Delivery.SUBMITTED
+        accepting = client.get("/healthz")
+
+    assert refusing.status_code == 503
+    assert refusing.get_json() == {"status": "degraded", "database": "ok", "redis": "ok",
+                                   "vonage_credentials": "refused"}
+    assert accepting.status_code == 200
+    assert accepting.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
 def test_the_landing_page_says_what_the_service_does(client):

@@ -1,22 +1,26 @@
-"""The SMS backends behind the outbox: how each of Vonage's answers lands in the outbox row and on the user.
+"""The SMS backends behind the outbox: how each of Vonage's answers lands in the outbox row and on the user, and
+what a refusal of our own Vonage account does (holds the text, reports Vonage as refusing, resumes by itself).
 
 What the SDK sends and how each answer is read, with no app, is in tests/unit/test_sms.py.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 import responses
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import update
 
+from app import service_status
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import queue_text
-from app.tasks.texts import RECEIPT_GRACE, deliver_text, record_receipt
-from tests.support.factories import make_user
+from app.tasks.delivery import RECEIPT_GRACE, Delivery, deliver_text, queue_text
+from app.tasks.receipts import record_receipt
+from tests.support.factories import make_user, texts_queue
 from tests.support.vonage import VONAGE_SETTINGS, VONAGE_SMS_URL, accepted, refused, sent_fields
 
 
@@ -29,8 +33,36 @@ def vonage(app, monkeypatch):
         yield mock
 
 
+LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
+
+
 def low_battery_text(user: User, key: str = "low:1:device-1:1") -> OutgoingMessage:
-    return queue_text(user, "low", key, "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking.")
+    return queue_text(user, "low", key, LOW)
+
+
+def row(message: OutgoingMessage) -> OutgoingMessage:
+    db.session.expire_all()
+    return db.session.get(OutgoingMessage, message.id)
+
+
+def due_now(message: OutgoingMessage) -> None:
+    """Time passes until the row's next try is due, as the scheduled job would find it."""
+    db.session.execute(
+        update(OutgoingMessage).where(OutgoingMessage.id == message.id).values(send_after=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+
+
+def scheduled_deliveries() -> list[tuple[tuple, datetime]]:
+    """The delivery jobs waiting in RQ's schedule: their arguments and when they are due."""
+    registry = ScheduledJobRegistry(queue=texts_queue())
+    jobs = [texts_queue().fetch_job(job_id) for job_id in registry.get_job_ids()]
+    return [(job.args, registry.get_scheduled_time(job)) for job in jobs if job.func_name.endswith(".deliver_text")]
+
+
+def health(client) -> tuple[int, dict]:
+    answer = client.get("/healthz")
+    return answer.status_code, answer.get_json()
 
 
 def test_a_delivered_text_records_the_vonage_message_id(app, vonage):
@@ -38,7 +70,7 @@ def test_a_delivered_text_records_the_vonage_message_id(app, vonage):
     vonage.post(VONAGE_SMS_URL, json=accepted("0B00000000000001"))
     message = low_battery_text(user)
 
-    assert deliver_text(message.id) == "submitted"
+    assert deliver_text(message.id) == Delivery.SUBMITTED
 
     db.session.refresh(message)
     assert message.status == MessageStatus.SUBMITTED
@@ -95,29 +127,35 @@ def test_a_receipt_after_a_timeout_shows_vonage_took_the_text_so_it_is_not_sent_
     [
         {"status": 500},
         {"status": 503},
-        {"status": 429},
-        {"json": refused("1", "Throttled")},
+        {"json": refused("5", "Internal Error")},
         {"body": requests.ConnectionError("Failed to establish a new connection: [Errno 111] Connection refused")},
     ],
-    ids=["500", "503", "429", "throttled", "refused-connection"],
+    ids=["500", "503", "internal-error", "refused-connection"],
 )
 def test_a_failure_vonage_surely_did_not_send_is_retried_soon_with_backoff(app, vonage, answer):
     user = make_user()
     vonage.post(VONAGE_SMS_URL, **answer)
     message = low_battery_text(user)
 
-    assert deliver_text(message.id) == "retrying"
+    assert deliver_text(message.id) == Delivery.RETRYING
 
     db.session.refresh(message)
     assert message.status == MessageStatus.QUEUED
-    assert message.attempts == 1
+    assert message.attempts == 1  # counted: five of these and the text gives up
     assert utcnow() + timedelta(seconds=20) < message.send_after < utcnow() + timedelta(seconds=40)
     assert db.session.get(User, user.id).phone_failed_at is None
+    assert service_status.refused_services() == []
 
 
 @pytest.mark.parametrize(
     ("status", "error_text"),
-    [("6", "Unroutable message - rejected"), ("7", "Number barred"), ("3", "Invalid to address")],
+    [
+        ("3", "Invalid to address"),
+        ("6", "Unroutable message - rejected"),
+        ("7", "Number barred"),
+        ("29", "Non-Whitelisted Destination"),
+        ("33", "Number de-activated"),
+    ],
 )
 def test_a_number_vonage_will_not_text_fails_the_row_and_flags_the_phone(app, vonage, status, error_text):
     user = make_user()
@@ -136,12 +174,116 @@ def test_a_number_vonage_will_not_text_fails_the_row_and_flags_the_phone(app, vo
     assert error_text in user.phone_failure
 
 
-def test_bad_credentials_fail_the_row_without_blaming_the_phone(app, vonage):
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": refused("2", "Missing to param")},
+        {"json": refused("12", "Message too long")},
+        {"status": 400},
+        {"status": 404},
+    ],
+    ids=["missing-params", "too-long", "http-400", "http-404"],
+)
+def test_a_refusal_of_this_request_fails_the_row_without_blaming_the_phone(app, vonage, answer):
     user = make_user()
-    vonage.post(VONAGE_SMS_URL, json=refused("4", "Bad Credentials"))
+    vonage.post(VONAGE_SMS_URL, **answer)
     message = low_battery_text(user)
 
-    assert deliver_text(message.id) == "failed"
+    assert deliver_text(message.id) == Delivery.FAILED
+    assert deliver_text(message.id) == Delivery.ALREADY_SETTLED
 
-    assert db.session.get(OutgoingMessage, message.id).status == MessageStatus.FAILED
+    assert len(vonage.calls) == 1
+    assert row(message).status == MessageStatus.FAILED
     assert db.session.get(User, user.id).phone_failed_at is None
+    assert service_status.refused_services() == []
+
+
+# Vonage refusing *our account*, never the number or the text: each status and HTTP code that says so.
+ACCOUNT_REFUSALS = [
+    pytest.param({"json": refused("1", "Throttled")}, id="1-throttled"),
+    pytest.param({"json": refused("4", "Bad Credentials")}, id="4-bad-credentials"),
+    pytest.param({"json": refused("8", "Partner account barred")}, id="8-account-barred"),
+    pytest.param({"json": refused("9", "Partner quota violation")}, id="9-out-of-credit"),
+    pytest.param({"json": refused("10", "Too many existing binds")}, id="10-too-many-binds"),
+    pytest.param({"json": refused("11", "Account not enabled for HTTP")}, id="11-http-not-enabled"),
+    pytest.param({"json": refused("14", "Invalid Signature")}, id="14-invalid-signature"),
+    pytest.param({"json": refused("15", "Invalid sender address")}, id="15-sender-refused"),
+    pytest.param({"json": refused("32", "Signature and API secret disallowed")}, id="32-signature-and-secret"),
+    pytest.param({"status": 401, "json": {"type": "unauthorized"}}, id="http-401"),
+    pytest.param({"status": 403, "json": {"type": "forbidden"}}, id="http-403"),
+    pytest.param({"status": 429, "json": {"type": "throttled"}}, id="http-429"),
+]
+
+
+@pytest.mark.parametrize("refusal", ACCOUNT_REFUSALS)
+def test_a_refused_vonage_account_holds_the_text_uncounted_and_it_goes_out_once_when_vonage_accepts_again(
+    app, client, vonage, refusal
+):
+    user = make_user()
+    vonage.post(VONAGE_SMS_URL, **refusal)
+    vonage.post(VONAGE_SMS_URL, json=accepted("0E00000000000005"))
+    message = low_battery_text(user)
+    before = utcnow()
+
+    assert deliver_text(message.id) == Delivery.HELD_FOR_ACCOUNT
+
+    held = row(message)
+    assert held.status == MessageStatus.QUEUED
+    assert held.attempts == 0  # the refusal was not this text's: it never runs out of tries
+    first_wait = timedelta(seconds=app.config["REFUSED_RETRY_SECONDS"])
+    assert before + first_wait <= held.send_after <= utcnow() + first_wait
+    assert "our SMS account was refused" in held.error
+    assert ((message.id,), held.send_after.replace(microsecond=0)) in [
+        (args, due.replace(microsecond=0)) for args, due in scheduled_deliveries()
+    ]
+    assert db.session.get(User, user.id).phone_failed_at is None
+    assert service_status.refused_services() == ["vonage"]
+    assert health(client) == (503, {"status": "degraded", "database": "ok", "redis": "ok",
+                                     "vonage_credentials": "refused"})
+
+    # The account works again; the scheduled job comes due.
+    due_now(message)
+    assert deliver_text(message.id) == Delivery.SUBMITTED
+    assert deliver_text(message.id) == Delivery.ALREADY_SETTLED
+
+    assert len(vonage.calls) == 2
+    sent = row(message)
+    assert sent.status == MessageStatus.SUBMITTED
+    assert sent.provider_message_id == "0E00000000000005"
+    assert sent.attempts == 1
+    assert sent.error is None
+    assert service_status.refused_services() == []
+    assert health(client) == (200, {"status": "ok", "database": "ok", "redis": "ok"})
+
+
+def test_a_text_held_through_more_refusals_than_a_text_has_tries_still_goes_out(app, vonage):
+    user = make_user()
+    for _ in range(7):
+        vonage.post(VONAGE_SMS_URL, json=refused("9", "Partner quota violation"))
+    vonage.post(VONAGE_SMS_URL, json=accepted("0F00000000000006"))
+    message = low_battery_text(user)
+
+    for _ in range(7):
+        assert deliver_text(message.id) == Delivery.HELD_FOR_ACCOUNT
+        due_now(message)
+    assert deliver_text(message.id) == Delivery.SUBMITTED
+
+    assert len(vonage.calls) == 8
+    assert row(message).status == MessageStatus.SUBMITTED
+
+
+def test_a_refusing_vonage_account_logs_one_error_a_minute_not_one_per_text(app, vonage, caplog):
+    user = make_user()
+    vonage.post(VONAGE_SMS_URL, json=refused("4", "Bad Credentials"))
+    first = low_battery_text(user, "low:1:device-1:1")
+    second = low_battery_text(user, "low:1:device-2:1")
+
+    with caplog.at_level(logging.INFO):
+        assert deliver_text(first.id) == Delivery.HELD_FOR_ACCOUNT
+        assert deliver_text(second.id) == Delivery.HELD_FOR_ACCOUNT
+
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "vonage" in errors[0].getMessage()
+    assert LOW not in caplog.text
+    assert VONAGE_SETTINGS["VONAGE_API_SECRET"] not in caplog.text

@@ -1,4 +1,5 @@
-"""Vonage's webhooks: replies (STOP, START, BATTERY, anything else) and delivery receipts, signed or refused.
+"""Vonage's webhooks: replies (STOP, START, BATTERY, anything else) and delivery receipts, signed or refused; five
+answers an hour per number at most, never taken from the daily cap's room; unreadable bodies refused.
 
 A reply typed on the emulated phone, end to end, is in tests/end_to_end/test_vonage_webhooks.py.
 """
@@ -12,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import queue_text
-from app.tasks.texts import deliver_text
+from app.outbox import texts_sent_today
+from app.tasks.delivery import deliver_text, queue_text
 from app.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
 from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 from tests.support.vonage import vonage_signed
@@ -228,8 +229,9 @@ def test_signed_requests_are_accepted_when_a_secret_is_set(app, client, monkeypa
     assert current(user.id).opted_out_at is not None
 
 
+@pytest.mark.parametrize("how", ["json", "form", "get"])
 @pytest.mark.parametrize("forgery", ["unsigned", "wrong secret", "altered text"])
-def test_a_badly_signed_inbound_request_is_refused_and_changes_nothing(app, client, monkeypatch, forgery):
+def test_a_badly_signed_inbound_request_is_refused_and_changes_nothing(app, client, monkeypatch, forgery, how):
     monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
     user = make_user()
     fields = {
@@ -238,7 +240,12 @@ def test_a_badly_signed_inbound_request_is_refused_and_changes_nothing(app, clie
         "altered text": {**vonage_signed(inbound("BATTERY"), SECRET), "text": "STOP"},
     }[forgery]
 
-    answer = client.post("/webhooks/vonage/inbound", json=fields)
+    if how == "json":
+        answer = client.post("/webhooks/vonage/inbound", json=fields)
+    elif how == "form":
+        answer = client.post("/webhooks/vonage/inbound", data=fields)
+    else:
+        answer = client.get("/webhooks/vonage/inbound", query_string=fields)
 
     assert answer.status_code == 401
     assert current(user.id).opted_out_at is None
@@ -246,15 +253,40 @@ def test_a_badly_signed_inbound_request_is_refused_and_changes_nothing(app, clie
     assert texts() == []
 
 
-def test_a_badly_signed_receipt_is_refused(app, client, monkeypatch):
+def test_a_signed_receipt_is_accepted_when_a_secret_is_set(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
     message = sent_text(make_user())
 
-    answer = client.post("/webhooks/vonage/status", json=vonage_signed(receipt(message, "failed"), "not-the-secret"))
+    answer = client.post("/webhooks/vonage/status", json=vonage_signed(receipt(message, "delivered"), SECRET))
+    run_text_jobs()
+
+    assert answer.status_code == 200
+    assert texts(id=message.id)[0].status == MessageStatus.DELIVERED
+
+
+@pytest.mark.parametrize("how", ["json", "form", "get"])
+@pytest.mark.parametrize("forgery", ["unsigned", "wrong secret", "altered status"])
+def test_a_badly_signed_receipt_is_refused_and_changes_nothing(app, client, monkeypatch, forgery, how):
+    monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", SECRET)
+    user = make_user()
+    message = sent_text(user)
+    fields = {
+        "unsigned": receipt(message, "failed"),
+        "wrong secret": vonage_signed(receipt(message, "failed"), "not-the-secret"),
+        "altered status": {**vonage_signed(receipt(message, "delivered"), SECRET), "status": "failed"},
+    }[forgery]
+
+    if how == "json":
+        answer = client.post("/webhooks/vonage/status", json=fields)
+    elif how == "form":
+        answer = client.post("/webhooks/vonage/status", data=fields)
+    else:
+        answer = client.get("/webhooks/vonage/status", query_string=fields)
 
     assert answer.status_code == 401
     assert texts_queue().count == 0
     assert texts(id=message.id)[0].status == MessageStatus.SUBMITTED
+    assert current(user.id).phone_failed_at is None
 
 
 def test_an_oversized_webhook_body_is_refused(app, client, monkeypatch):
@@ -268,7 +300,129 @@ def test_an_oversized_webhook_body_is_refused(app, client, monkeypatch):
     assert current(user.id).opted_out_at is None
 
 
+@pytest.mark.parametrize("path", ["/webhooks/vonage/inbound", "/webhooks/vonage/status"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 100_000, id="unclosed-lists"),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="closed-lists"),
+        pytest.param('{"text":' * 20_000 + '"STOP"' + "}" * 20_000, id="objects"),
+    ],
+)
+def test_a_deeply_nested_json_body_is_refused_as_unreadable_and_queues_nothing(client, path, body):
+    user = make_user()
+
+    answer = client.post(path, data=body, content_type="application/json")
+
+    assert answer.status_code == 400
+    assert texts_queue().count == 0
+    assert current(user.id).opted_out_at is None
+    assert client.post("/webhooks/vonage/inbound", json=inbound("BATTERY")).status_code == 200
+
+
 def test_the_webhooks_need_no_csrf_token(app, client):
     assert app.config.get("WTF_CSRF_ENABLED", True)
     make_user()
     assert client.post("/webhooks/vonage/inbound", data=inbound("BATTERY")).status_code == 200
+
+
+ANSWERS_AN_HOUR = 5
+
+
+def test_answers_to_replies_stop_after_five_an_hour_for_a_number(client):
+    make_user()
+    for number, word in enumerate(["BATTERY", "hello", "START", "BATT", "?", "BATTERY", "help", "YES"], 1):
+        assert reply_from_phone(client, word, f"IN-{number}").status_code == 200
+    run_text_jobs()
+
+    answers = texts(kind="reply")
+    assert len(answers) == ANSWERS_AN_HOUR
+    assert [answer.idempotency_key.split(":")[1] for answer in answers] == ["IN-1", "IN-2", "IN-3", "IN-4", "IN-5"]
+
+
+def test_a_start_past_the_hourly_answers_still_opts_back_in_though_unanswered(client):
+    user = make_user()
+    for number in range(1, ANSWERS_AN_HOUR + 1):
+        reply_from_phone(client, "BATTERY", f"IN-{number}")
+    reply_from_phone(client, "STOP", "IN-STOP")
+    run_text_jobs()
+    assert current(user.id).opted_out_at is not None
+
+    reply_from_phone(client, "START", "IN-START")
+    run_text_jobs()
+
+    assert current(user.id).opted_out_at is None
+    assert OPTED_IN not in [answer.body for answer in texts(kind="reply")]
+    assert len(texts(kind="reply")) == ANSWERS_AN_HOUR
+    low = queue_text(current(user.id), "low", "low:after-start", LOW)
+    run_text_jobs()
+    assert texts(id=low.id)[0].status == MessageStatus.SUBMITTED
+
+
+def test_stop_still_opts_out_and_is_confirmed_once_the_hourly_answers_are_used_up(client):
+    user = make_user()
+    for number in range(1, ANSWERS_AN_HOUR + 2):
+        reply_from_phone(client, "hello", f"IN-{number}")
+    run_text_jobs()
+
+    assert reply_from_phone(client, "STOP", "IN-STOP").status_code == 200
+    assert current(user.id).opted_out_at is not None
+    run_text_jobs()
+
+    (confirmation,) = texts(kind="opt_out")
+    assert confirmation.body == OPTED_OUT
+    assert confirmation.status == MessageStatus.SUBMITTED
+
+
+def test_the_hourly_answer_limit_is_for_each_number_apart(client):
+    make_user()
+    other = make_user(phone="+447700900456")
+    for number in range(1, ANSWERS_AN_HOUR + 2):
+        reply_from_phone(client, "BATTERY", f"IN-{number}")
+
+    client.post("/webhooks/vonage/inbound", json=inbound("BATTERY", "IN-OTHER", msisdn="447700900456"))
+    run_text_jobs()
+
+    assert len(texts(kind="reply", user_id=other.id)) == 1
+    assert len(texts(kind="reply")) == ANSWERS_AN_HOUR + 1
+
+
+def alerts_up_to(user: User, count: int) -> list[OutgoingMessage]:
+    """`count` low-battery texts sent today."""
+    alerts = [queue_text(user, "low", f"low:today:{number}", LOW) for number in range(count)]
+    run_text_jobs()
+    assert [texts(id=alert.id)[0].status for alert in alerts] == [MessageStatus.SUBMITTED] * count
+    return alerts
+
+
+def test_a_user_at_the_daily_cap_still_gets_an_answer_to_battery(app, client):
+    user = make_user()
+    make_device(user, "Charge 6", battery_level=12)
+    cap = app.config["DAILY_TEXT_CAP"]
+    alerts_up_to(user, cap)
+
+    reply_from_phone(client, "BATTERY", "IN-AT-CAP")
+    run_text_jobs()
+
+    (reply,) = texts(kind="reply")
+    assert reply.body == "Battery now: Charge 6 12%."
+    assert reply.status == MessageStatus.SUBMITTED
+    assert texts_sent_today(current(user.id), utcnow()) == cap
+
+
+def test_an_answer_to_battery_leaves_the_days_last_alert_its_room(app, client):
+    user = make_user()
+    make_device(user, "Charge 6", battery_level=12)
+    cap = app.config["DAILY_TEXT_CAP"]
+    alerts_up_to(user, cap - 1)
+
+    reply_from_phone(client, "BATTERY", "IN-BEFORE-LAST")
+    run_text_jobs()
+    last = queue_text(current(user.id), "low", "low:today:last", LOW)
+    over = queue_text(current(user.id), "low", "low:today:over", LOW)
+    run_text_jobs()
+
+    assert texts(kind="reply")[0].status == MessageStatus.SUBMITTED
+    assert texts(id=last.id)[0].status == MessageStatus.SUBMITTED
+    assert texts(id=over.id)[0].status == MessageStatus.SKIPPED
+    assert texts(id=over.id)[0].error == f"the daily cap of {cap} texts is reached"

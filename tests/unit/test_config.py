@@ -13,6 +13,20 @@ from redis import Redis
 from app.config import ConfigError, database_url, load_settings, redis_options
 from tests.support.environment import PRODUCTION
 
+# Each test says how its production site texts, whatever the shared PRODUCTION environment holds.
+NOT_TEXTING = {name: value for name, value in PRODUCTION.items()
+               if name != "SMS_BACKEND" and not name.startswith("VONAGE_")}
+VONAGE_ACCOUNT = {
+    "SMS_BACKEND": "vonage",
+    "VONAGE_API_KEY": "test-vonage-key",
+    "VONAGE_API_SECRET": "test-vonage-secret",
+    "VONAGE_FROM": "BatteryText",
+    "VONAGE_SIGNATURE_SECRET": "test-vonage-signature-secret",
+}
+PRODUCTION_WITH_VONAGE = {**NOT_TEXTING, **VONAGE_ACCOUNT}
+# A demo site texts nobody, and says so.
+PRODUCTION_DEMO = {**NOT_TEXTING, "SMS_BACKEND": "outbox"}
+
 
 @pytest.mark.parametrize(
     "given, expected",
@@ -28,7 +42,7 @@ def test_a_paas_postgres_url_gets_the_psycopg_driver(given, expected):
 
 
 def test_a_production_configuration_with_paas_urls_loads():
-    settings = load_settings(PRODUCTION)
+    settings = load_settings(PRODUCTION_DEMO)
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone:pw@db.example.invalid:5432/battery"
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SANDBOX"] is False
@@ -46,20 +60,54 @@ def test_a_rediss_url_accepts_the_platforms_self_signed_certificate():
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"])
 def test_production_refuses_to_start_without_a_required_setting_and_names_it(missing):
-    environ = {name: value for name, value in PRODUCTION.items() if name != missing}
+    environ = {name: value for name, value in PRODUCTION_WITH_VONAGE.items() if name != missing}
     with pytest.raises(ConfigError, match=rf"Missing required setting {missing}\b"):
         load_settings(environ)
 
 
 def test_production_with_google_needs_its_webhook_secret():
-    environ = {name: value for name, value in PRODUCTION.items() if name != "GOOGLE_HEALTH_WEBHOOK_SECRET"}
+    environ = {name: value for name, value in PRODUCTION_WITH_VONAGE.items() if name != "GOOGLE_HEALTH_WEBHOOK_SECRET"}
     with pytest.raises(ConfigError, match="GOOGLE_HEALTH_WEBHOOK_SECRET"):
         load_settings(environ)
 
 
-def test_production_with_vonage_needs_the_whole_vonage_account():
-    with pytest.raises(ConfigError, match="VONAGE_API_SECRET"):
-        load_settings({**PRODUCTION, "VONAGE_API_KEY": "test-key"})
+@pytest.mark.parametrize(
+    "texting",
+    [
+        pytest.param({}, id="no-vonage-setting"),
+        pytest.param({name: value for name, value in VONAGE_ACCOUNT.items() if name != "SMS_BACKEND"},
+                     id="a-whole-vonage-account"),
+        pytest.param({**VONAGE_ACCOUNT, "SMS_BACKEND": " "}, id="a-blank-sms-backend"),
+    ],
+)
+def test_production_without_an_sms_backend_refuses_to_start_rather_than_text_nobody(texting):
+    # Without the rule, a site that lost its Vonage key would quietly fall back to the outbox.
+    with pytest.raises(ConfigError, match=r"Missing required setting SMS_BACKEND\b"):
+        load_settings({**NOT_TEXTING, **texting})
+
+
+def test_production_with_the_whole_vonage_account_texts_through_vonage():
+    settings = load_settings(PRODUCTION_WITH_VONAGE)
+    assert settings["SMS_BACKEND"] == "vonage"
+    assert settings["VONAGE_SIGNATURE_SECRET"] == "test-vonage-signature-secret"
+
+
+@pytest.mark.parametrize("missing", ["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_FROM", "VONAGE_SIGNATURE_SECRET"])
+def test_production_with_vonage_refuses_to_start_without_each_part_of_the_account_and_names_it(missing):
+    environ = {name: value for name, value in PRODUCTION_WITH_VONAGE.items() if name != missing}
+    with pytest.raises(ConfigError, match=rf"Missing required setting {missing}\b"):
+        load_settings(environ)
+
+
+@pytest.mark.parametrize("app_env", ["development", "test"])
+@pytest.mark.parametrize(
+    "texting, backend",
+    [({}, "outbox"), ({"VONAGE_API_KEY": "dev-key", "VONAGE_API_SECRET": "dev-secret"}, "vonage")],
+    ids=["no-vonage-key", "a-vonage-key"],
+)
+def test_outside_production_the_sms_backend_still_follows_the_vonage_key(app_env, texting, backend):
+    settings = load_settings({"APP_ENV": app_env, "SECRET_KEY": "k", "TOKEN_ENCRYPTION_KEY": "x", **texting})
+    assert settings["SMS_BACKEND"] == backend
 
 
 def test_development_without_credentials_runs_the_sandbox_and_the_outbox():
@@ -80,4 +128,4 @@ def test_real_credentials_turn_the_sandbox_off_and_use_the_real_platform_urls():
 
 def test_a_malformed_number_setting_is_named():
     with pytest.raises(ConfigError, match="DAILY_TEXT_CAP"):
-        load_settings({**PRODUCTION, "DAILY_TEXT_CAP": "lots"})
+        load_settings({**PRODUCTION_WITH_VONAGE, "DAILY_TEXT_CAP": "lots"})

@@ -1,5 +1,6 @@
 """The SMS backends at the HTTP boundary, with no app: what the Vonage SDK sends, how each of Vonage's answers is
-read (taken, refused for the number, may have been sent), and Vonage's webhook signatures.
+read (taken, held for our account, tried again, refused for the number, may have been sent), and Vonage's webhook
+signatures.
 
 How each answer lands in the outbox is in tests/integration/test_sms.py.
 """
@@ -10,8 +11,10 @@ import pytest
 import requests
 import responses
 
+from app import sms
 from app.config import load_settings
 from app.sms import (
+    AccountRefused,
     OutboxBackend,
     OutgoingText,
     PermanentSmsError,
@@ -90,6 +93,89 @@ def test_a_read_timeout_may_have_sent_and_a_refused_connection_did_not():
         with pytest.raises(TransientSmsError) as never_connected:
             OutboxBackend(config).send(OutgoingText("+447700900123", "Hi", "k"))
     assert not never_connected.value.maybe_sent
+
+
+# What each refusal says about the text: held for our account, tried again, or failed (blaming the number or not).
+ACCOUNT = "held for our account"
+TRY_AGAIN = "tried again"
+NUMBER = "failed, the number's fault"
+REQUEST = "failed, not the number's fault"
+
+
+def verdict(error: Exception) -> str:
+    if isinstance(error, AccountRefused):
+        return ACCOUNT
+    if isinstance(error, TransientSmsError):
+        return TRY_AGAIN
+    assert isinstance(error, PermanentSmsError)
+    return NUMBER if error.number_problem else REQUEST
+
+
+@pytest.mark.parametrize(
+    ("status", "error_text", "expected"),
+    [
+        ("1", "Throttled", ACCOUNT),
+        ("4", "Bad Credentials", ACCOUNT),
+        ("8", "Partner account barred", ACCOUNT),
+        ("9", "Partner quota violation", ACCOUNT),
+        ("10", "Too many existing binds", ACCOUNT),
+        ("11", "Account not enabled for HTTP", ACCOUNT),
+        ("14", "Invalid Signature", ACCOUNT),
+        ("15", "Invalid sender address", ACCOUNT),
+        ("32", "Signature and API secret disallowed", ACCOUNT),
+        ("5", "Internal Error", TRY_AGAIN),
+        ("3", "Invalid to address", NUMBER),
+        ("6", "Unroutable message - rejected", NUMBER),
+        ("7", "Number barred", NUMBER),
+        ("29", "Non-Whitelisted Destination", NUMBER),
+        ("33", "Number de-activated", NUMBER),
+        ("2", "Missing to param", REQUEST),
+        ("12", "Message too long", REQUEST),
+        ("unknown", "something new", REQUEST),
+    ],
+)
+def test_each_vonage_status_says_whether_to_hold_retry_or_fail_the_text(status, error_text, expected):
+    error = sms.refused(status, error_text)
+
+    assert verdict(error) == expected
+    assert error.reason == f"Vonage status {status}: {error_text}"
+    if isinstance(error, TransientSmsError):
+        assert not error.maybe_sent  # Vonage answered: it did not take the text
+
+
+@pytest.mark.parametrize(
+    ("http_status", "expected"),
+    [
+        (401, ACCOUNT), (403, ACCOUNT), (429, ACCOUNT),
+        (500, TRY_AGAIN), (502, TRY_AGAIN), (503, TRY_AGAIN), (504, TRY_AGAIN),
+        (400, REQUEST), (404, REQUEST), (413, REQUEST),
+    ],
+)
+def test_each_http_error_from_vonage_says_whether_to_hold_retry_or_fail_the_text(http_status, expected):
+    error = sms.http_error(http_status)
+
+    assert verdict(error) == expected
+    assert error.reason == f"HTTP {http_status} from Vonage"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"json": refused("4", "Bad Credentials")}, id="status-4"),
+        pytest.param({"json": refused("9", "Partner quota violation")}, id="status-9"),
+        pytest.param({"status": 401, "json": {"type": "unauthorized"}}, id="http-401"),
+        pytest.param({"status": 403, "json": {"type": "forbidden"}}, id="http-403"),
+        pytest.param({"status": 429, "json": {"type": "throttled"}}, id="http-429"),
+    ],
+)
+@pytest.mark.parametrize("backend", [VonageBackend, OutboxBackend])
+def test_both_backends_read_a_refusal_of_our_account_as_held_for_the_account(backend, answer):
+    config = {**SETTINGS, **VONAGE_SETTINGS, "SMS_OUTBOX_URL": VONAGE_SMS_URL}
+    with responses.RequestsMock() as mock:
+        mock.post(VONAGE_SMS_URL, **answer)
+        with pytest.raises(AccountRefused):
+            backend(config).send(OutgoingText("+447700900123", "Hi", "k"))
+        assert len(mock.calls) == 1  # the SDK did not try again on its own
 
 
 def test_vonage_webhook_signatures_are_checked_with_hmac_sha256():

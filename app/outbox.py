@@ -5,6 +5,8 @@ Delivery itself is a job (`tasks.delivery`); this module only keeps the rows and
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from datetime import datetime, timedelta
 
@@ -87,6 +89,30 @@ def _insert_if_new(values: dict) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def client_reference(message: OutgoingMessage) -> str:
+    """The reference sent with a text as Vonage's client-ref: the row id and a MAC of it under SECRET_KEY.
+
+    Receipts carry it back, and it finds the row of a send whose answer we never got. Outbox keys
+    (`low:<user>:<device>:<episode>`) are guessable; this is not, so a forged receipt cannot name a row.
+    """
+    return f"{message.id}.{_reference_mac(message.id)}"
+
+
+def message_for_reference(reference: str) -> OutgoingMessage | None:
+    """The row a client-ref names, or None when it is not one we made."""
+    row_id, _, mac = (reference or "").partition(".")
+    if not (row_id.isascii() and row_id.isdigit() and len(row_id) <= 18):
+        return None
+    if not hmac.compare_digest(mac.encode(), _reference_mac(int(row_id)).encode()):
+        return None
+    return db.session.get(OutgoingMessage, int(row_id))
+
+
+def _reference_mac(row_id: int) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"client-ref:{row_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def shown_body(message: OutgoingMessage) -> str:

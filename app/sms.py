@@ -59,7 +59,7 @@ class PermanentSmsError(SmsSendError):
 
 @dataclass(frozen=True)
 class OutgoingText:
-    """What a backend needs: E.164 `to`, the body, and our outbox key sent as Vonage's client-ref."""
+    """What a backend needs: E.164 `to`, the body, and our unguessable reference sent as Vonage's client-ref."""
 
     to: str
     text: str

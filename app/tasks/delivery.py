@@ -90,7 +90,7 @@ def deliver_text(message_id: int) -> Delivery:
         outcome, attempt = claim_attempt(message, now)
     if outcome is not None:
         return outcome
-    text = OutgoingText(to=message.to, text=message.body, client_ref=message.idempotency_key)
+    text = OutgoingText(to=message.to, text=message.body, client_ref=outbox.client_reference(message))
     try:
         provider_message_id = backend_for(current_app.config).send(text)
     except AccountRefused as error:

@@ -65,5 +65,5 @@ def find_message(provider_message_id: str, client_ref: str | None) -> OutgoingMe
         if message is not None:
             return message
     if client_ref:
-        return db.session.scalars(select(OutgoingMessage).where(OutgoingMessage.idempotency_key == client_ref)).first()
+        return outbox.message_for_reference(client_ref)
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, abort, current_app, request
 from sqlalchemy import update
@@ -18,8 +19,13 @@ blueprint = Blueprint("vonage_webhooks", __name__, url_prefix="/webhooks/vonage"
 csrf.exempt(blueprint)
 log = logging.getLogger(__name__)
 
-# Vonage can be set to call with GET (query), POST form or POST JSON; every method is served.
-METHODS = ["GET", "POST"]
+# POST only (form or JSON): a GET could be fired by an <img> tag on any site, and its query string lands
+# in access logs. Vonage's dashboard lets the webhook method be set to POST.
+METHODS = ["POST"]
+# A signed request older (or newer) than this is a replay: Vonage's signature check ignores the timestamp.
+SIGNATURE_MAX_AGE_SECONDS = 300
+# Each inbound message is acted on once, STOP included, however often it is replayed.
+INBOUND_SEEN_SECONDS = 7 * 24 * 3600
 
 
 @blueprint.before_request
@@ -30,12 +36,7 @@ def limit_body_size() -> None:
 def signed_fields() -> dict[str, str]:
     """The webhook's fields from wherever Vonage put them, after the signature check when a secret is set."""
     try:
-        if request.method == "GET":
-            fields: object = request.args.to_dict()
-        elif request.is_json:
-            fields = request.get_json(silent=True)
-        else:
-            fields = request.form.to_dict()
+        fields: object = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     except RecursionError:
         # A deeply nested JSON body, well under the size limit: unreadable, so refused before anything else.
         abort(400)
@@ -45,7 +46,23 @@ def signed_fields() -> dict[str, str]:
     if secret and not signature_is_valid(fields, secret):
         log.warning("vonage webhook %s refused: missing or bad signature", request.path)
         abort(401)
+    if secret and not signed_just_now(fields.get("timestamp")):
+        log.warning("vonage webhook %s refused: signed too long ago", request.path)
+        abort(401)
     return {str(name): "" if value is None else str(value) for name, value in fields.items()}
+
+
+def signed_just_now(timestamp: object) -> bool:
+    """The signed `timestamp` (Unix seconds) is within a few minutes of now, either way."""
+    text = str(timestamp or "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        return False
+    return abs(time.time() - int(text)) <= SIGNATURE_MAX_AGE_SECONDS
+
+
+def first_time_seen(message_id: str) -> bool:
+    """True once per inbound messageId: a replayed STOP, START or BATTERY does nothing the second time."""
+    return bool(queues.redis.set(f"vonage:inbound:{message_id}", 1, nx=True, ex=INBOUND_SEEN_SECONDS))
 
 
 @blueprint.route("/inbound", methods=METHODS)
@@ -55,8 +72,10 @@ def inbound():
     msisdn = fields.get("msisdn", "")
     phone = e164_number(msisdn)
     message_id = fields.get("messageId", "")
-    if not (phone and message_id):
+    if not (phone and message_id) or len(message_id) > 64:
         abort(400)
+    if not first_time_seen(message_id):
+        return "", 200
     text = fields.get("text", "")
     if wording.reply_keyword(text) is wording.Reply.STOP:
         db.session.execute(

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User
+from app.outbox import client_reference
 from app.tasks.delivery import queue_text
 from tests.support.factories import make_user
 from tests.support.polling import wait_until
@@ -31,7 +32,7 @@ def test_a_real_worker_delivers_a_text_to_the_emulated_phone_and_records_its_rec
     row = wait_until(settled_row(message.id, MessageStatus.DELIVERED), what="the text to be delivered")
     received = emulator.texts_to("+447700900456")
     assert [(text["to"], text["text"], text["client_ref"], text["message_id"]) for text in received] == [
-        ("447700900456", LOW, "low:worker", row.provider_message_id)
+        ("447700900456", LOW, client_reference(row), row.provider_message_id)
     ]
     assert row.attempts == 1 and row.submitted_at is not None and row.delivered_at is not None
     assert db.session.scalar(select(func.count(OutgoingMessage.id))) == 1

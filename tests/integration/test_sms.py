@@ -18,6 +18,7 @@ from sqlalchemy import update
 from app import service_status
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.outbox import client_reference
 from app.tasks.delivery import RECEIPT_GRACE, Delivery, deliver_text, queue_text
 from app.tasks.receipts import record_receipt
 from tests.support.factories import make_user, texts_queue
@@ -76,7 +77,7 @@ def test_a_delivered_text_records_the_vonage_message_id(app, vonage):
     assert message.status == MessageStatus.SUBMITTED
     assert message.provider_message_id == "0B00000000000001"
     assert message.attempts == 1
-    assert sent_fields(vonage.calls[0])["client-ref"] == message.idempotency_key
+    assert sent_fields(vonage.calls[0])["client-ref"] == client_reference(message)
 
 
 def test_a_timeout_is_retried_once_after_the_receipt_grace_without_a_second_message(app, vonage):
@@ -111,7 +112,7 @@ def test_a_receipt_after_a_timeout_shows_vonage_took_the_text_so_it_is_not_sent_
     message = low_battery_text(user)
     deliver_text(message.id)
 
-    record_receipt("0D00000000000003", "delivered", "0", message.idempotency_key)
+    record_receipt("0D00000000000003", "delivered", "0", client_reference(message))
     db.session.execute(update(OutgoingMessage).values(send_after=utcnow() - timedelta(seconds=1)))
     db.session.commit()
 

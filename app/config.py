@@ -216,6 +216,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "DAILY_TEXT_CAP": env.number("DAILY_TEXT_CAP", 5),
         # How long the welcome waits for the first read after the number is confirmed.
         "WELCOME_WAIT_SECONDS": env.number("WELCOME_WAIT_SECONDS", 120),
+        # The longest a request body may take to arrive before the request ends with 408 (gunicorn only).
+        "REQUEST_BODY_SECONDS": env.number("REQUEST_BODY_SECONDS", 10),
         # The first wait before work held back by refused credentials is tried again; it grows with the outage.
         "REFUSED_RETRY_SECONDS": env.number("REFUSED_RETRY_SECONDS", 60),
         "WEBHOOK_MAX_BYTES": env.number("WEBHOOK_MAX_BYTES", 256 * 1024),

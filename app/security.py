@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_talisman import Talisman
+from werkzeug.exceptions import RequestTimeout
 
 # Pages load scripts, styles and images from our own origin only: no inline code, no third parties.
 CONTENT_SECURITY_POLICY = {
@@ -21,6 +26,8 @@ CONTENT_SECURITY_POLICY = {
 REMEMBER_FOR = timedelta(days=30)
 # Forms are small; webhooks have their own, smaller limit (WEBHOOK_MAX_BYTES).
 MAX_REQUEST_BYTES = 1024 * 1024
+# The longest a request body may take to arrive: a real one takes milliseconds, a trickle holds a thread.
+BODY_SECONDS = 10
 
 
 def init_app(app: Flask) -> None:
@@ -35,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     if app.config.get("PUBLIC_URL"):
         app.wsgi_app = PublicHost(app.wsgi_app, str(app.config["PUBLIC_URL"]))
+    app.wsgi_app = BodyDeadline(app.wsgi_app, float(app.config.get("REQUEST_BODY_SECONDS", BODY_SECONDS)))
     app.config.setdefault("REMEMBER_COOKIE_DURATION", REMEMBER_FOR)
     # One Talisman per app: it keeps its options on itself, and tests build apps of both kinds.
     app.extensions["talisman"] = Talisman(
@@ -65,3 +73,96 @@ class PublicHost:
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         environ["HTTP_HOST"] = self.host
         return self.wsgi_app(environ, start_response)
+
+
+class BodyDeadline:
+    """A request body must arrive within `seconds` of the first read, or the request ends with 408.
+
+    gunicorn's threads wait on a socket for as long as a client trickles bytes into it: sixteen slow
+    clients held every thread and /healthz stopped answering. Under gunicorn the client socket is in the
+    environ; one watchdog thread per process shuts the socket's reading side when a body's time is up,
+    which ends the blocked read at once. Elsewhere (the development server, the test client) there is no
+    socket and nothing changes.
+    """
+
+    def __init__(self, wsgi_app, seconds: float):
+        self.wsgi_app = wsgi_app
+        self.seconds = seconds
+        self.watchdog = _Watchdog()
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        client = environ.get("gunicorn.socket")
+        if client is None:
+            return self.wsgi_app(environ, start_response)
+        body = _DeadlineInput(environ["wsgi.input"], client, self.seconds, self.watchdog)
+        environ["wsgi.input"] = body
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            body.finished()
+
+
+class _Watchdog:
+    """One thread per process that cuts off bodies whose deadline has passed."""
+
+    def __init__(self):
+        self.due: dict[int, tuple[float, socket.socket, _DeadlineInput]] = {}
+        self.wakeup = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def watch(self, body: _DeadlineInput, client: socket.socket, deadline: float) -> None:
+        with self.wakeup:
+            self.due[id(body)] = (deadline, client, body)
+            if self.thread is None or not self.thread.is_alive():  # gunicorn forks workers: start in each
+                self.thread = threading.Thread(target=self._run, name="body-deadline", daemon=True)
+                self.thread.start()
+            self.wakeup.notify()
+
+    def forget(self, body: _DeadlineInput) -> None:
+        with self.wakeup:
+            self.due.pop(id(body), None)
+
+    def _run(self) -> None:
+        with self.wakeup:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, client, body) in list(self.due.items()):
+                    if deadline <= now:
+                        del self.due[key]
+                        body.cut_off = True
+                        with contextlib.suppress(OSError):
+                            client.shutdown(socket.SHUT_RD)
+                soonest = min((deadline for deadline, _, _ in self.due.values()), default=now + 60)
+                self.wakeup.wait(max(0.05, soonest - now))
+
+
+class _DeadlineInput:
+    def __init__(self, stream, client: socket.socket, seconds: float, watchdog: _Watchdog):
+        self.stream, self.client, self.seconds, self.watchdog = stream, client, seconds, watchdog
+        self.watched = False
+        self.cut_off = False
+
+    def _bounded(self, read, *args):
+        if not self.watched:
+            self.watched = True
+            self.watchdog.watch(self, self.client, time.monotonic() + self.seconds)
+        data = read(*args)
+        if self.cut_off:
+            raise RequestTimeout("The request body took too long to arrive.")
+        return data
+
+    def finished(self) -> None:
+        if self.watched:
+            self.watchdog.forget(self)
+
+    def read(self, *args):
+        return self._bounded(self.stream.read, *args)
+
+    def readline(self, *args):
+        return self._bounded(self.stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._bounded(self.stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -120,11 +121,14 @@ def shown_body(message: OutgoingMessage) -> str:
     return VERIFICATION_REDACTED if message.kind == VERIFICATION else message.body
 
 
-def change_if(message: OutgoingMessage, expected: dict, values: dict) -> bool:
+def change_if(
+    message: OutgoingMessage, expected: dict, values: dict, along_with: Callable[[], None] | None = None
+) -> bool:
     """Move a row on where it still matches `expected` (another job or a receipt may have moved it first).
 
     The one place a row's state changes: a settled code text loses its code, and open dashboards
-    hear of every new status. Commits; True when this call changed the row.
+    hear of every new status. `along_with` runs only when the row changed, in the same commit.
+    Commits; True when this call changed the row.
     """
     if values.get("status") in SETTLED_STATUSES and message.kind == VERIFICATION:
         # The code is kept only as a hash; once the text is settled its body loses the code too.
@@ -136,6 +140,8 @@ def change_if(message: OutgoingMessage, expected: dict, values: dict) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if changed and along_with is not None:
+        along_with()
     db.session.commit()
     if changed and "status" in values:
         events.publish(message.user_id, {"type": "text", "id": message.id, "status": values["status"].value})

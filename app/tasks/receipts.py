@@ -44,13 +44,14 @@ def record_receipt(
         values.update(status=MessageStatus.SUBMITTED, error=None)
     else:
         return None
-    if not outbox.change_if(message, {"status": message.status}, values):
-        return None
-    if message.user_id is not None and status not in RECEIPT_ON_THE_WAY:
+    def flag_the_number() -> None:
         # Delivered: the number works again, clear any earlier failure. Failed: show it on the dashboard.
-        failure = f"Our text was not delivered ({status})" if status in RECEIPT_FAILED else None
-        outbox.flag_phone(message.user_id, message.to, failure)
-        db.session.commit()
+        if message.user_id is not None and status not in RECEIPT_ON_THE_WAY:
+            failure = f"Our text was not delivered ({status})" if status in RECEIPT_FAILED else None
+            outbox.flag_phone(message.user_id, message.to, failure)
+
+    if not outbox.change_if(message, {"status": message.status}, values, along_with=flag_the_number):
+        return None
     log.info("text %s receipt: %s", message.id, status)
     return values["status"]
 

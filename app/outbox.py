@@ -5,7 +5,6 @@ Delivery itself is a job (`tasks.delivery`); this module only keeps the rows and
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app import events
+from app.digests import keyed_digest
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.timezones import local_midnight
@@ -112,8 +112,7 @@ def message_for_reference(reference: str) -> OutgoingMessage | None:
 
 
 def _reference_mac(row_id: int) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"client-ref:{row_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(f"client-ref:{row_id}")[:32]
 
 
 def shown_body(message: OutgoingMessage) -> str:

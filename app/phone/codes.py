@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -14,6 +13,7 @@ from limits import parse
 from sqlalchemy import delete, select, update
 
 from app import outbox, wording
+from app.digests import keyed_digest, number_key
 from app.extensions import db, limiter, queues
 from app.models import PhoneVerification, User, utcnow
 from app.phone.numbers import country_refusal
@@ -43,17 +43,9 @@ class CodeRefusal:
     too_soon: bool = False
 
 
-def number_key(phone: str) -> str:
-    """The number as Redis sees it: HMAC-SHA256 keyed with the app's secret, so a dump of the limiter's keys
-    names no phone."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"rate-limit:{phone}".encode(), hashlib.sha256).hexdigest()
-
-
 def code_hash(phone: str, code: str) -> str:
-    """HMAC-SHA256 of number and code with the app's secret as pepper: a leaked table reveals no codes."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    """Number and code under the app's secret: a leaked table reveals no codes."""
+    return keyed_digest(f"{phone}:{code}")
 
 
 def pending_verification(user: User) -> PhoneVerification | None:

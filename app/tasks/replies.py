@@ -8,6 +8,7 @@ from limits import parse
 from sqlalchemy import func, select
 
 from app import alerting, outbox, wording
+from app.digests import number_key
 from app.extensions import db, limiter
 from app.models import OutgoingMessage, User, utcnow
 from app.sms import e164_number
@@ -34,7 +35,7 @@ def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
         if db.session.scalar(select(func.count()).where(OutgoingMessage.idempotency_key == key)):
             continue  # this reply was answered already: a repeated or replayed webhook
         body = answer(user, reply)
-        if not limiter.limiter.hit(ANSWERS_PER_NUMBER, "reply-answers", phone):
+        if not limiter.limiter.hit(ANSWERS_PER_NUMBER, "reply-answers", number_key(phone)):
             # Replies can be sent (or forged) without end; the answers to them cannot. START still took effect.
             log.warning("reply answers to user %s's number held back: hourly limit reached", user.id)
             continue

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.outbox import client_reference, texts_sent_today
 from app.tasks.delivery import deliver_text, queue_text
@@ -481,3 +481,12 @@ def test_a_receipt_with_our_reference_settles_a_send_whose_answer_was_lost(app, 
     client.post("/webhooks/vonage/status", json=lost)
     run_text_jobs()
     assert texts(id=message.id)[0].status == MessageStatus.DELIVERED
+
+
+def test_the_answer_limit_keeps_no_phone_number_in_redis(app, client):
+    make_user()
+    reply_from_phone(client, "BATTERY", "KEYS-1")
+    run_text_jobs()
+    keys = [key.decode() for key in queues.redis.scan_iter()]
+    assert any("reply-answers" in key for key in keys)
+    assert not [key for key in keys if MSISDN[-10:] in key]

@@ -48,9 +48,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    # The queues' Redis pool is the rate limiter's too: it must exist before the limiter is bound.
+    queues.init_app(app)
     limiter.init_app(app)
     token_cipher.init_app(app)
-    queues.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,19 +1,26 @@
-"""Settings read from the environment, with the PaaS URL fixes and safe development defaults."""
+"""The service's settings: what production requires, and safe development defaults (app.environment parses)."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 
-import phonenumbers
 from cryptography.fernet import Fernet
 from dotenv import load_dotenv
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = PROJECT_DIR / "instance"
+from app.environment import (
+    INSTANCE_DIR,
+    PROJECT_DIR,
+    ConfigError,
+    Environment,
+    database_url,
+    engine_options,
+    kept_secret,
+    private_instance_dir,
+    public_url,
+    sms_countries,
+)
 
 # The sandbox identities are public placeholders that only the local emulator accepts.
 SANDBOX_DEFAULTS = {
@@ -24,87 +31,6 @@ SANDBOX_DEFAULTS = {
     "GOOGLE_CLIENT_SECRET": "sandbox-google-secret",
     "GOOGLE_HEALTH_WEBHOOK_SECRET": "sandbox-google-webhook-secret",
 }
-
-
-# The countries whose numbers we text unless SMS_COUNTRIES says otherwise (ISO 3166 codes).
-SMS_COUNTRIES = ("GB", "US", "CA", "IE", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "SE", "IN", "JP", "BR", "ZA")
-
-
-class ConfigError(RuntimeError):
-    """A setting the service cannot start without is missing or malformed."""
-
-
-@dataclass(frozen=True)
-class Environment:
-    """A read-only view of the variables, with the few parsing rules we need."""
-
-    values: Mapping[str, str]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        value = self.values.get(name, "").strip()
-        return value or default
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        value = self.get(name)
-        if value is None:
-            return default
-        return value.lower() in {"1", "true", "yes", "on"}
-
-    def number(self, name: str, default: int) -> int:
-        value = self.get(name)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-
-
-def sms_countries(value: str | None) -> tuple[str, ...]:
-    """SMS_COUNTRIES read as ISO 3166 region codes (comma-separated); every text costs money in its country."""
-    if value is None:
-        return SMS_COUNTRIES
-    countries = tuple(dict.fromkeys(part.strip().upper() for part in value.split(",") if part.strip()))
-    unknown = [country for country in countries if country not in phonenumbers.SUPPORTED_REGIONS]
-    if unknown or not countries:
-        raise ConfigError(f"SMS_COUNTRIES must list ISO country codes like GB,IE, not {value!r}")
-    return countries
-
-
-def database_url(url: str) -> str:
-    """SQLAlchemy wants an explicit driver; PaaS add-ons hand out `postgres://` URLs."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
-
-
-def redis_options(url: str) -> dict[str, object]:
-    """Connection options for a Redis URL.
-
-    Heroku-style Redis add-ons serve `rediss://` with a self-signed certificate, so
-    certificate checks are off for TLS URLs unless the URL itself asks for them.
-    """
-    if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
-        return {"ssl_cert_reqs": None}
-    return {}
-
-
-def private_instance_dir() -> Path:
-    """instance/, readable by its owner only: it holds the development secrets and the SQLite database."""
-    INSTANCE_DIR.mkdir(mode=0o700, exist_ok=True)
-    INSTANCE_DIR.chmod(0o700)
-    return INSTANCE_DIR
-
-
-def _kept_secret(name: str, make: Callable[[], str]) -> str:
-    """A development secret generated once and kept under instance/ so restarts keep sessions."""
-    private_instance_dir()
-    path = INSTANCE_DIR / name
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def _is_production(env: Environment) -> bool:
@@ -119,34 +45,40 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
     env = Environment(os.environ if environ is None else environ)
     production = _is_production(env)
     has_platform = bool(env.get("FITBIT_CLIENT_ID") or env.get("GOOGLE_CLIENT_ID"))
-    sandbox = env.flag("SANDBOX", default=not has_platform)
+    # The emulator stands in for the platforms on a newcomer's machine; a production site gets it only when
+    # asked for (SANDBOX=1, a demo), never because a platform is missing.
+    sandbox = env.flag("SANDBOX", default=not (has_platform or production))
+    if production and not (has_platform or sandbox):
+        raise ConfigError(
+            "No wearable platform is configured: set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and "
+            "GOOGLE_HEALTH_WEBHOOK_SECRET for the Google Health API (or FITBIT_CLIENT_ID and its settings for "
+            "the legacy Fitbit Web API)"
+        )
     sandbox_url = env.get("SANDBOX_URL", "http://127.0.0.1:5001").rstrip("/")
 
     def setting(name: str, default: str | None = None, *, required: bool = False) -> str | None:
-        if sandbox and name in SANDBOX_DEFAULTS:
+        emulated = sandbox and name in SANDBOX_DEFAULTS
+        if emulated:
             default = SANDBOX_DEFAULTS[name]
-        if required and production and env.get(name) is None:
+        if required and production and env.get(name) is None and not emulated:
             raise ConfigError(f"Missing required setting {name}: set it in the environment (see .env.example)")
         return env.get(name, default)
 
     def platform_url(name: str, real: str, sandbox_path: str) -> str:
         return env.get(name, sandbox_url + sandbox_path if sandbox else real).rstrip("/")
 
-    secret_key = setting("SECRET_KEY", required=True) or _kept_secret("secret_key", lambda: secrets.token_hex(32))
-    token_keys = setting("TOKEN_ENCRYPTION_KEY", required=True) or _kept_secret(
+    secret_key = setting("SECRET_KEY", required=True) or kept_secret("secret_key", lambda: secrets.token_hex(32))
+    token_keys = setting("TOKEN_ENCRYPTION_KEY", required=True) or kept_secret(
         "token_key", lambda: Fernet.generate_key().decode()
     )
     default_db = "sqlite:///" + str(INSTANCE_DIR / "battery.sqlite3")
     if not env.get("DATABASE_URL"):
         private_instance_dir()
+    database = database_url(setting("DATABASE_URL", default_db, required=True))
     redis_url = setting("REDIS_URL", "redis://127.0.0.1:6379/0", required=True)
 
     fitbit_id = setting("FITBIT_CLIENT_ID")
     google_id = setting("GOOGLE_CLIENT_ID")
-    if production and not (fitbit_id or google_id):
-        raise ConfigError(
-            "Missing required setting GOOGLE_CLIENT_ID (or FITBIT_CLIENT_ID): no wearable platform is configured"
-        )
     vonage_key = setting("VONAGE_API_KEY")
     if production and env.get("SMS_BACKEND") is None:
         # No silent fall-back to the outbox: a production site that forgot its Vonage key would text nobody.
@@ -159,15 +91,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "APP_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,
         "TOKEN_ENCRYPTION_KEY": token_keys,
-        "SQLALCHEMY_DATABASE_URI": database_url(setting("DATABASE_URL", default_db, required=True)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env, database),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_STORAGE_OPTIONS": redis_options(redis_url),
+        # Connections one process opens to Redis at most, shared by the queues, the rate limits and the live
+        # streams (README, "Connections and plans").
+        "REDIS_MAX_CONNECTIONS": env.number("REDIS_MAX_CONNECTIONS", 6),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SANDBOX": sandbox,
         "SANDBOX_URL": sandbox_url,
-        "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
+        # Absolute URLs (OAuth redirects, the https redirect) are built on it, never on a request's Host.
+        "PUBLIC_URL": public_url(setting("PUBLIC_URL", required=True)),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -225,7 +160,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SYNC_DEBOUNCE_SECONDS": env.number("SYNC_DEBOUNCE_SECONDS", 2),
         "SWEEP_EVERY_SECONDS": env.number("SWEEP_EVERY_SECONDS", 60),
         # Each open dashboard stream holds a gunicorn thread: keep most threads for webhooks.
-        "LIVE_MAX_STREAMS": env.number("LIVE_MAX_STREAMS", 4),
+        "LIVE_MAX_STREAMS": env.number("LIVE_MAX_STREAMS", 3),
         "LIVE_STREAMS_PER_USER": env.number("LIVE_STREAMS_PER_USER", 2),
         "LIVE_STREAM_SECONDS": env.number("LIVE_STREAM_SECONDS", 300),
         "LIVE_HEARTBEAT_SECONDS": env.number("LIVE_HEARTBEAT_SECONDS", 15),

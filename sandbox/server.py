@@ -14,12 +14,15 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 class LiveServer:
-    """A threaded werkzeug server on 127.0.0.1 and a free port; `.url` to reach it, `.stop()` to end it."""
+    """A threaded werkzeug server on 127.0.0.1 and a free port (https with an `ssl_context`); `.url` to reach it,
+    `.stop()` to end it."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app, ssl_context=None):
         self.wsgi_app = wsgi_app
-        self._server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietRequestHandler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietRequestHandler,
+                                   ssl_context=ssl_context)
+        self.port = self._server.server_port
+        self.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from app.config import database_url
 from app.extensions import db
+from tests.support.database import scratch_postgres_database
 from tests.support.paths import MIGRATIONS
-
-
-def empty_postgres_database():
-    server = os.environ.get("TEST_DATABASE_URL", "")
-    if not server.startswith("postgres"):
-        pytest.skip("TEST_DATABASE_URL is not PostgreSQL (CI runs this against PostgreSQL)")
-    url = make_url(database_url(server))
-    name = f"migration_check_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def empty_sqlite_database(tmp_path):
@@ -40,9 +19,11 @@ def empty_sqlite_database(tmp_path):
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def empty_database(request, tmp_path):
-    source = empty_postgres_database() if request.param == "postgresql" else empty_sqlite_database(tmp_path)
-    yield next(source)
-    next(source, None)
+    if request.param == "postgresql":
+        with scratch_postgres_database("migration_check") as url:
+            yield url
+    else:
+        yield from empty_sqlite_database(tmp_path)
 
 
 def test_all_migrations_apply_to_an_empty_database_and_match_the_models(empty_database, make_app):

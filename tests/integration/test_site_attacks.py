@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from app.config import INSTANCE_DIR, load_settings
+from app.config import load_settings
+from app.environment import INSTANCE_DIR
 from app.extensions import db
 from app.models import User
 from tests.support.factories import make_user

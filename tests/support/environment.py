@@ -14,6 +14,7 @@ from app import create_app
 # A complete production environment with PaaS-style URLs; nothing in it exists, so nothing is reached.
 PRODUCTION = {
     "APP_ENV": "production",
+    "PUBLIC_URL": "https://battery.example.invalid",
     "SECRET_KEY": "test-only-secret-key",
     "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "DATABASE_URL": "postgres://someone:pw@db.example.invalid:5432/battery",

@@ -35,6 +35,7 @@ def walk_sign_in(app_url: str, platform: str, person_id: str, scopes: list[str] 
     start = browser.get(f"{app_url}/login/{platform}", allow_redirects=False, timeout=10)
     assert start.status_code == 302, start.text
     consent_url = start.headers["Location"]
+    assert "scope=" in consent_url, consent_url
     requested = parse_qs(urlparse(consent_url).query)["scope"][0].split()
     answer = browser.post(
         consent_url,

@@ -10,7 +10,8 @@ import ssl
 import pytest
 from redis import Redis
 
-from app.config import ConfigError, database_url, load_settings, redis_options
+from app.config import load_settings
+from app.environment import ConfigError, database_url, redis_options
 from tests.support.environment import PRODUCTION
 
 # Each test says how its production site texts, whatever the shared PRODUCTION environment holds.
@@ -58,7 +59,7 @@ def test_a_rediss_url_accepts_the_platforms_self_signed_certificate():
     assert redis_options("rediss://h:1/0?ssl_cert_reqs=required") == {}
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL"])
 def test_production_refuses_to_start_without_a_required_setting_and_names_it(missing):
     environ = {name: value for name, value in PRODUCTION_WITH_VONAGE.items() if name != missing}
     with pytest.raises(ConfigError, match=rf"Missing required setting {missing}\b"):
@@ -129,3 +130,62 @@ def test_real_credentials_turn_the_sandbox_off_and_use_the_real_platform_urls():
 def test_a_malformed_number_setting_is_named():
     with pytest.raises(ConfigError, match="DAILY_TEXT_CAP"):
         load_settings({**PRODUCTION_WITH_VONAGE, "DAILY_TEXT_CAP": "lots"})
+
+
+WITHOUT_A_PLATFORM = {name: value for name, value in PRODUCTION_WITH_VONAGE.items() if not name.startswith("GOOGLE_")}
+
+
+def test_production_without_a_platform_names_the_missing_platform_and_never_falls_into_the_emulator():
+    with pytest.raises(ConfigError) as refusal:
+        load_settings(WITHOUT_A_PLATFORM)
+    message = str(refusal.value)
+    assert "No wearable platform is configured" in message and "GOOGLE_CLIENT_ID" in message
+    # The old message asked for a Fitbit secret the operator never chose to need.
+    assert "Missing required setting FITBIT_CLIENT_SECRET" not in message
+
+
+def test_production_with_a_platform_keeps_the_emulator_off_and_uses_the_real_addresses():
+    settings = load_settings(PRODUCTION_WITH_VONAGE)
+    assert settings["SANDBOX"] is False
+    assert settings["GOOGLE_TOKEN_URL"] == "https://oauth2.googleapis.com/token"
+    assert settings["SMS_OUTBOX_URL"] is None
+
+
+def test_production_runs_the_emulator_only_when_asked_for_a_demo_site():
+    settings = load_settings({**WITHOUT_A_PLATFORM, "SANDBOX": "1", "SANDBOX_URL": "https://emulator.example"})
+    assert settings["SANDBOX"] is True
+    assert settings["GOOGLE_CLIENT_ID"] == "sandbox-google-client"
+    assert settings["GOOGLE_TOKEN_URL"] == "https://emulator.example/google/token"
+
+
+@pytest.mark.parametrize("address", ["battery.example.com", "ftp://battery.example.com", "https://"])
+def test_a_public_url_that_is_no_web_address_is_named(address):
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be the site's address"):
+        load_settings({**PRODUCTION_WITH_VONAGE, "PUBLIC_URL": address})
+
+
+def test_the_public_url_loses_its_trailing_slash():
+    assert load_settings({**PRODUCTION_WITH_VONAGE, "PUBLIC_URL": "https://battery.example/"})["PUBLIC_URL"] == (
+        "https://battery.example"
+    )
+
+
+def test_each_process_holds_a_bounded_number_of_database_and_redis_connections_by_default():
+    settings = load_settings(PRODUCTION_WITH_VONAGE)
+    pool = settings["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (pool["pool_size"], pool["max_overflow"]) == (4, 0)
+    assert settings["REDIS_MAX_CONNECTIONS"] == 6
+    # The live streams share the Redis pool and must leave room for the requests.
+    assert settings["LIVE_MAX_STREAMS"] < settings["REDIS_MAX_CONNECTIONS"]
+
+
+def test_the_connection_bounds_follow_their_settings():
+    settings = load_settings({**PRODUCTION_WITH_VONAGE, "DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "1",
+                              "REDIS_MAX_CONNECTIONS": "9"})
+    assert (settings["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"], settings["SQLALCHEMY_ENGINE_OPTIONS"]["max_overflow"]) == (2, 1)
+    assert settings["REDIS_MAX_CONNECTIONS"] == 9
+
+
+def test_a_sqlite_file_has_no_connections_to_ration():
+    settings = load_settings({"APP_ENV": "development", "SECRET_KEY": "k", "TOKEN_ENCRYPTION_KEY": "x"})
+    assert settings["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}

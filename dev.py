@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The two commands a newcomer needs: `python3 dev.py run` starts the whole service, `python3 dev.py test` tests it.
 
-Only Python 3.11+ is needed: the script makes `.venv`, installs the pinned requirements
-when they change, and re-runs itself inside that environment.
+Only Python 3.11+ is needed: the script makes `.venv`, installs the dev lock (requirements-dev.txt,
+every package pinned with its hash) when a lock changes, and re-runs itself inside that environment.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ def requirements_stamp() -> str:
 
 
 def ensure_environment() -> None:
-    """Create the virtual environment and install the pinned requirements when they changed."""
+    """Create the virtual environment and install the dev lock when either lock changed.
+
+    One hash-checked install: the lock pins pip and setuptools too, so the venv's own pip upgrades
+    itself to the locked one (an unpinned `pip install --upgrade pip` has no hash and would break the mode).
+    """
     if not VENV_PYTHON.exists():
         print("Creating .venv ...", flush=True)
         venv.create(VENV, with_pip=True)
@@ -45,9 +49,15 @@ def ensure_environment() -> None:
         return
     print("Installing requirements (first run takes a minute) ...", flush=True)
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "--require-hashes", "-r", str(REQUIREMENTS)], check=True)
     stamp_file.write_text(stamp)
+
+
+def run_inside_environment(script: Path, argv: list[str]) -> None:
+    """Outside .venv, bring it up to the lock and re-run the script there; inside it, return."""
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        ensure_environment()
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(script.resolve()), *argv])
 
 
 def free_port() -> int:
@@ -167,9 +177,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test"}:
         print(USAGE, file=sys.stderr)
         return 2
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        ensure_environment()
-        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *argv])
+    run_inside_environment(Path(__file__), argv)
     sys.path.insert(0, str(ROOT))
     return run() if argv[0] == "run" else test(argv[1:])
 

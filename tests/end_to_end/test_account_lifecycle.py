@@ -97,8 +97,11 @@ def test_deleting_needs_the_confirmation_word(emulator, sign_in, live_app):
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
-def test_ten_workers_refreshing_one_user_at_once_do_not_lock_them_out(emulator, sign_in, _app):
+def test_ten_workers_refreshing_one_user_at_once_do_not_lock_them_out(emulator, sign_in, make_app):
     person, user, _ = signed_up_user(emulator, sign_in, "fitbit")
+    # Ten workers are ten processes with a pool each; here they are ten threads of one app, whose pool must
+    # then hold ten connections (a web process's holds DB_POOL_SIZE).
+    workers_app = make_app(DB_POOL_SIZE="10")
     emulator.control("POST", f"/people/{person['id']}/expire-tokens")
     # Our stored copy is stale too, so every worker decides to refresh at the same moment.
     db.session.execute(update(OAuth).values(token=_expired(db.session.scalars(select(OAuth)).one().token)))
@@ -108,7 +111,7 @@ def test_ten_workers_refreshing_one_user_at_once_do_not_lock_them_out(emulator, 
     outcomes: list[object] = []
 
     def worker() -> None:
-        with _app.app_context():
+        with workers_app.app_context():
             try:
                 me = db.session.get(User, user_id)
                 client = client_for(me.platform)

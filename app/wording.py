@@ -30,6 +30,7 @@ WELCOME_UNREAD = (
 FIRST_READING = "Battery Text, first reading: {levels}"
 BATTERY = "Battery now: {levels}"
 BATTERY_NO_DEVICES = "Battery Text has no battery reading yet. It arrives after your tracker's next sync."
+TEST = "Battery Text: here is the test text you asked for, so our texts reach you. Reply STOP to end."
 HELP = "Battery Text: reply BATTERY for battery levels, STOP to end texts, START to resume."
 OPTED_OUT = "Battery Text: you will get no more texts. Reply START to turn them back on."
 OPTED_IN = "Battery Text: texts are back on. Reply BATTERY for levels, STOP to end."

@@ -13,6 +13,7 @@ from app.dashboard.chart import battery_chart
 from app.devices import SCALE, device_kind, fallback_name, needs_charge, unwatched_because
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.providers import platform_name
 from app.readings import readings_since
 from app.timezones import zone_named
 
@@ -25,7 +26,7 @@ TEXT_KINDS = {
     "low": "Battery low", "empty": "Battery empty", "silent": "Not syncing", "welcome": "Welcome",
     "first_reading": "First reading",
     "verification": "Code", "reply": "Answer", "opt_out": "Stopped", "reconnect": "Reconnect",
-    "retired": "Fitbit retired",
+    "retired": "Fitbit retired", "test": "Test text",
 }
 
 
@@ -63,6 +64,7 @@ def dashboard_parts(user: User, days: int) -> dict:
         "days": days,
         "texts": [text_row(text, now, zone) for text in texts],
         "last_synced": moment(user.last_synced_at, now, zone),
+        "platform_name": platform_name(user.platform),
     }
 
 

@@ -8,13 +8,15 @@ from flask_login import current_user, login_required
 from app.dashboard.banners import banners
 from app.dashboard.presenting import dashboard_parts
 from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, time_zones
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import User
 from app.providers import platform_name
+from app.tasks.sync import request_sync
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
 
 CHART_RANGES = (7, 30)
+CHECKS_PER_HOUR = "20 per hour"
 
 
 @blueprint.get("/dashboard")
@@ -39,6 +41,18 @@ def chart_days() -> int:
     return days if days in CHART_RANGES else CHART_RANGES[0]
 
 
+@blueprint.post("/dashboard/check")
+@login_required
+@limiter.limit(CHECKS_PER_HOUR)
+def check_now():
+    """"Check now": read the platform again at once (a read already waiting covers it), then the page updates."""
+    user: User = current_user
+    request_sync(user.platform.value, user.platform_user_id)
+    flash(f"We are reading your {platform_name(user.platform)} account now; what we find appears here by itself.",
+          "info")
+    return redirect(url_for("dashboard.dashboard"))
+
+
 @blueprint.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
@@ -54,6 +68,17 @@ def settings():
     db.session.commit()
     flash("Your settings are saved. They apply from your tracker's next sync.", "success")
     return redirect(url_for("dashboard.settings"))
+
+
+@blueprint.post("/settings/resume")
+@login_required
+def resume():
+    """"Turn them back on" on the paused banner: battery texts resume in one click."""
+    user: User = current_user
+    user.paused = False
+    db.session.commit()
+    flash("Battery texts are back on.", "success")
+    return redirect(url_for("dashboard.dashboard"))
 
 
 def render_settings(user: User, form: AlertSettingsForm):

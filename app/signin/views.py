@@ -14,7 +14,7 @@ from app.tasks.revocation import before_delete
 blueprint = Blueprint("signin", __name__, template_folder="templates")
 
 PLATFORM_BUTTONS = {"google": "Connect Google", "fitbit": "Connect Fitbit"}
-PLATFORM_HINTS = {"google": "Pixel Watch, and Fitbit accounts moved to Google", "fitbit": "older Fitbit accounts"}
+PLATFORM_HINTS = {"google": "Pixel Watch and Fitbit", "fitbit": "older Fitbit accounts"}
 
 login_manager.login_view = "signin.landing"
 login_manager.login_message = "Please connect your account first."
@@ -25,11 +25,20 @@ def load_user(alternative_id: str) -> User | None:
     return accounts.user_for_session(alternative_id)
 
 
+def offered_platforms() -> list[str]:
+    """The sign-ins the landing page offers. Fitbit switched its old Web API off on 2026-11-02, so a new visitor
+    who connected it would land straight on the "reconnect with Google" banner: where Google is configured it is
+    the one way in, for Fitbit accounts too (an account made with the old sign-in moves over, matched by its
+    legacy Fitbit id). `/login/fitbit` still answers for links people kept. docs/architecture.md, "Connect Fitbit"."""
+    configured = configured_platforms()
+    return ["google"] if "google" in configured else configured
+
+
 @blueprint.get("/")
 def landing():
     return render_template(
         "signin/landing.html",
-        platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in configured_platforms()],
+        platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in offered_platforms()],
         sandbox=current_app.config["SANDBOX"],
         sandbox_url=current_app.config["SANDBOX_URL"],
         sample_text=alerts.LOW_AT_LEVEL.format(name="Charge 6", level=15),
@@ -73,9 +82,9 @@ def delete_account():
     """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
     if request.method == "GET":
         return render_template("signin/delete_account.html")
-    if request.form.get("confirm") != "delete":
-        flash("Type delete to confirm.", "error")
-        return render_template("signin/delete_account.html"), 400
+    # Phones capitalise the first letter and may add a space after a word: "Delete " is still the word.
+    if request.form.get("confirm", "").strip().casefold() != "delete":
+        return render_template("signin/delete_account.html", error="Type the word delete to confirm."), 400
     user = db.session.get(User, current_user.id)
     before_delete(user)
     logout_user()

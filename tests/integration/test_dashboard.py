@@ -112,7 +112,9 @@ def test_each_state_that_needs_action_has_its_banner(app, state, expected):
     ({"connection_state": ConnectionState.PLATFORM_RETIRED, "platform": Platform.FITBIT}, 'href="/login/google"'),
     ({"connection_state": ConnectionState.NEEDS_RECONNECT, "platform": Platform.FITBIT}, 'href="/login/fitbit"'),
     ({"phone_verified_at": None}, 'href="/phone/code"'),
-    ({"paused": True}, 'href="/settings"'),
+    ({"paused": True}, 'action="/settings/resume"'),
+    ({"opted_out_at": NOW}, 'action="/phone/again"'),
+    ({"phone_failed_at": NOW}, 'action="/phone/test"'),
 ])
 def test_a_banner_links_to_its_fix(app, state, link):
     user = make_user()
@@ -122,6 +124,18 @@ def test_a_banner_links_to_its_fix(app, state, link):
     client = app.test_client(user=user)
     banners = re.findall(r'<div class="banner[^"]*" role="alert">(.*?)</div>', client.get("/dashboard").get_data(as_text=True), re.S)
     assert link in banners[0]
+
+
+def test_turn_them_back_on_resumes_paused_texts_in_one_click(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    user = make_user(paused=True)
+    client = app.test_client(user=user)
+
+    answer = client.post("/settings/resume")
+
+    assert answer.headers["Location"].endswith("/dashboard")
+    assert user_settings(user)[-1] is False
+    assert "Alerts are paused" not in client.get("/dashboard").get_data(as_text=True)
 
 
 # Settings

@@ -117,3 +117,19 @@ def reply_keyword(text: str | None) -> Reply:
     """The reply's meaning: one of the words we act on, whatever its case and punctuation, else HELP."""
     word = (text or "").strip().strip(string.punctuation + string.whitespace).upper()
     return REPLY_WORDS.get(word, Reply.HELP)
+
+
+ANSWERS = {OPTED_IN: Reply.START, ALREADY_IN: Reply.START, BATTERY_NO_DEVICES: Reply.BATTERY}
+
+
+def reply_answered(kind: str, body: str) -> Reply | None:
+    """What the user's reply meant, read from our answer to it; None for a text that answers nothing. We keep
+    no copy of what people text us, only our answers, and each answer says which question it answers
+    (HELP stands for any word we do not act on)."""
+    if kind == "opt_out":
+        return Reply.STOP
+    if kind != "reply":
+        return None
+    if body.startswith(BATTERY.split("{", 1)[0]):
+        return Reply.BATTERY
+    return ANSWERS.get(body, Reply.HELP)

@@ -22,18 +22,22 @@ CHECKS_PER_HOUR = "20 per hour"
 @blueprint.get("/dashboard")
 @login_required
 def dashboard():
-    days = chart_days()
     return render_template(
         "dashboard/dashboard.html", user=current_user, banners=banners(current_user), ranges=CHART_RANGES,
-        **dashboard_parts(current_user, days),
+        **dashboard_parts(current_user, chart_days(), texts_page()),
     )
 
 
 @blueprint.get("/dashboard/parts")
 @login_required
 def live_parts():
-    """The devices and texts alone: what the live dashboard fetches when an event says they changed."""
-    return render_template("dashboard/_parts.html", user=current_user, **dashboard_parts(current_user, chart_days()))
+    """The banners, devices and texts alone: what the live dashboard fetches when an event says they changed."""
+    return render_template("dashboard/_parts.html", user=current_user, banners=banners(current_user),
+                           ranges=CHART_RANGES, **dashboard_parts(current_user, chart_days(), texts_page()))
+
+
+def texts_page() -> int:
+    return max(1, min(request.args.get("page", 1, type=int), 1000))
 
 
 def chart_days() -> int:

@@ -159,7 +159,7 @@ def test_an_account_without_trackers_says_what_to_do_and_checks_again(
     wait_until(lambda: refreshed(user).last_synced_at is not None, what="the first read of the account")
 
     page.goto(live_app.url + "/dashboard")
-    empty = page.locator(".device-empty")
+    empty = page.locator(".device-none")
     expect(empty).to_contain_text("No tracker on your Google account")
     expect(empty).to_contain_text("Pair the tracker in its app")
     expect(empty).not_to_contain_text("on its way")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.dashboard.banners import banners
 from app.dashboard.presenting import dashboard_parts
-from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, time_zones
+from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, places, zone_label
 from app.extensions import db, limiter
 from app.models import User
 from app.providers import platform_name
@@ -87,6 +87,6 @@ def resume():
 
 def render_settings(user: User, form: AlertSettingsForm):
     return render_template(
-        "dashboard/settings.html", user=user, form=form, zones=time_zones(), platform_zone=PLATFORM_ZONE,
-        platform_name=platform_name(user.platform), threshold_range=THRESHOLD_RANGE,
+        "dashboard/settings.html", user=user, form=form, places=places(), zone_label=zone_label,
+        platform_zone=PLATFORM_ZONE, platform_name=platform_name(user.platform), threshold_range=THRESHOLD_RANGE,
     )

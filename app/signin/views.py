@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
+from werkzeug.exceptions import HTTPException
 
 from app import accounts, alerts
 from app.extensions import db, login_manager
@@ -43,6 +44,27 @@ def landing():
         sandbox_url=current_app.config["SANDBOX_URL"],
         sample_text=alerts.LOW_AT_LEVEL.format(name="Charge 6", level=15),
     )
+
+
+@blueprint.get("/help")
+def help_page():
+    """What people can text us (HELP, STOP, START, BATTERY) and when we text them."""
+    names = [platform_name(name) for name in offered_platforms()]
+    return render_template("signin/help.html", platforms=" or ".join(names) or "wearable")
+
+
+@blueprint.app_errorhandler(404)
+def not_found(error: HTTPException):
+    """A branded page for people; machines (webhooks, JSON clients) keep the plain answer."""
+    if not request.accept_mimetypes.accept_html:
+        return error
+    return render_template("errors/404.html"), 404
+
+
+@blueprint.app_errorhandler(500)
+def server_error(error: HTTPException):
+    """Rendered without the context processors: the signed-in user cannot be read when the database is down."""
+    return current_app.jinja_env.get_template("errors/500.html").render(), 500
 
 
 @blueprint.get("/next")

@@ -187,12 +187,12 @@ def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, no_csrf
     ("threshold", "51", "Choose a whole number from 10 to 50."),
     ("threshold", "twenty", "Choose a whole number from 10 to 50."),
     ("threshold", "", "Choose a whole number from 10 to 50."),
-    ("quiet_start", "25:00", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
-    ("quiet_end", "7pm", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
-    ("quiet_end", "", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
+    ("quiet_start", "25:00", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
+    ("quiet_end", "7pm", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
+    ("quiet_end", "", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
     ("quiet_end", "22:00", "Quiet hours must end at a different time than they start."),
-    ("time_zone", "Mars/Olympus", "Choose a time zone from the list, like Europe/London."),
-    ("time_zone", "", "Choose a time zone from the list, like Europe/London."),
+    ("time_zone", "Mars/Olympus", "Choose a place from the list, like London, United Kingdom."),
+    ("time_zone", "", "Choose a place from the list, like London, United Kingdom."),
 ])
 def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field, typed, message):
     user = make_user()
@@ -204,6 +204,32 @@ def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field,
     assert message in page and "nothing was saved" in page
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page)
     assert user_settings(user) == before
+
+
+def test_the_error_summary_links_to_each_wrong_field_and_takes_the_focus(app, no_csrf):
+    user = make_user()
+    page = app.test_client(user=user).post("/settings", data={**GOOD, "threshold": "9", "time_zone": "Mars"})
+
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page.get_data(as_text=True), re.S)
+    assert "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert re.findall(r'href="#(\w+)"', summary.group(1)) == ["threshold", "time_zone"]
+
+
+@pytest.mark.parametrize("typed, zone", [("London", "Europe/London"), ("london, united kingdom", "Europe/London"),
+                                         ("America/New_York", "America/New_York"), ("New York", "America/New_York")])
+def test_a_place_is_found_by_its_city_or_its_zone_name(app, no_csrf, typed, zone):
+    user = make_user()
+    app.test_client(user=user).post("/settings", data={**GOOD, "zone_source": "chosen", "time_zone": typed})
+    assert user_settings(user)[3:5] == (zone, False)
+
+
+def test_the_time_zone_list_is_places_by_region_and_city_with_the_platforms_zone_first(app):
+    user = make_user(time_zone="Asia/Tokyo", time_zone_from_platform=True)
+    page = app.test_client(user=user).get("/settings").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)
+    assert options[0] == ("Asia/Tokyo", "Tokyo, Japan (as on Google)")
+    assert ("Europe/London", "London, United Kingdom") in options and len(options) < 450
+    assert not {"Africa/Asmera", "WET", "Zulu", "localtime"} & {zone for zone, _ in options}
 
 
 def test_settings_without_the_csrf_token_are_refused(app):

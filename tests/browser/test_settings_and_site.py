@@ -174,3 +174,23 @@ def test_a_dark_theme_follows_the_system(page, screenshot, live_app, emulator, s
     page.get_by_label("Mobile number").fill("12")
     page.get_by_role("button", name="Text me a code").click()
     screenshot(page, "phone-error-dark")
+
+
+def test_without_javascript_the_banners_and_settings_still_work(browser, live_app, emulator, sign_in):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _, user = signed_in(page, live_app, emulator, sign_in)
+        db.session.execute(update(User).where(User.id == user.id).values(paused=True))
+        db.session.commit()
+        page.goto(live_app.url + "/dashboard")
+        page.get_by_role("button", name="Turn them back on").click()
+        expect(page.get_by_role("status").filter(has_text="Battery texts are back on.")).to_be_visible()
+
+        page.goto(live_app.url + "/settings")
+        page.get_by_label("Another place").check()
+        page.get_by_label(re.compile("^Place")).fill("Lisbon")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.get_by_label(re.compile("^Place"))).to_have_value("Europe/Lisbon")
+    finally:
+        context.close()

@@ -15,7 +15,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-# Forms answer bad input with 400 on purpose, and there is no favicon: Chromium logs both as console errors.
+# Forms answer bad input with 400 (and waits with 429), and the 404 page is one on purpose: Chromium logs them as errors.
 EXPECTED_REFUSALS = ("Failed to load resource: the server responded with a status of 4",)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from app import events
 from app.extensions import db
 from app.models import ConnectionState, OAuth, Platform, User, new_session_version, utcnow
 from app.providers import Identity
@@ -81,6 +82,7 @@ def lose_connection(user: User, state: ConnectionState) -> bool:
     user.connection_state = state
     user.connection_changed_at = utcnow()
     db.session.commit()
+    events.publish(user.id, {"type": "account", "connection": state.value})
     log.info("user %s is now %s", user.id, state.value)
     return True
 

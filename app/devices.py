@@ -87,3 +87,20 @@ def display_name(product_name: str | None, device_type: str | None, max_length: 
     if len(name) > max_length:  # cut at a word where there is one
         name = name[: max_length + 1].rsplit(" ", 1)[0][:max_length]
     return name
+
+
+Urgency = Literal["empty", "low", "silent", "fine"]
+URGENCY_ORDER: tuple[Urgency, ...] = ("empty", "low", "silent", "fine")
+
+
+def urgency(status: str | None, level: int | None, threshold_percent: int, last_seen_at: datetime | None,
+            now: datetime, silent_after: timedelta) -> Urgency:
+    """How soon the user must act on a device, for the dashboard's order: empty, then low (both by the alert
+    rule), then silent (no sync for `silent_after`, as the silence text counts it; its battery may be flat),
+    then fine. A device with no known sync time cannot be judged silent."""
+    battery = battery_state(status, level, threshold_percent)
+    if battery in ("empty", "low"):
+        return battery
+    if last_seen_at is not None and now - last_seen_at >= silent_after:
+        return "silent"
+    return "fine"

@@ -29,9 +29,10 @@ WELCOME = "welcome"
 FIRST_READING = "first_reading"
 REPLY = "reply"
 OPT_OUT_CONFIRMATION = "opt_out"
+TEST = "test"
 ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired"})
 # Texts that need a verified number and no opt-out.
-OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, FIRST_READING, REPLY}
+OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, FIRST_READING, REPLY, TEST}
 KINDS = OPTED_IN_KINDS | {VERIFICATION, OPT_OUT_CONFIRMATION}
 
 CODE_LIFETIME = timedelta(minutes=10)

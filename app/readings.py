@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BatteryReading, Device, User
@@ -76,3 +76,15 @@ def readings_since(devices: list[Device], start: datetime) -> History:
     for device_id, read_at, level in rows:
         history[device_id].append((read_at, level))
     return history
+
+
+def first_reading_times(devices: list[Device]) -> dict[int, datetime]:
+    """When each device's history begins: a new account's chart starts there instead of on empty days."""
+    if not devices:
+        return {}
+    rows = db.session.execute(
+        select(BatteryReading.device_id, func.min(BatteryReading.read_at))
+        .where(BatteryReading.device_id.in_([device.id for device in devices]))
+        .group_by(BatteryReading.device_id)
+    ).all()
+    return {device_id: first for device_id, first in rows}

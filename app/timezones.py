@@ -20,3 +20,8 @@ def local_midnight(time_zone: str | None, now: datetime) -> datetime:
     """Midnight today where the user lives, as an aware time comparable with UTC ones."""
     zone = zone_named(time_zone)
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+def clock(at: datetime, time_zone: str | None) -> str:
+    """The time as the user's wall clock shows it, like "14:32"."""
+    return f"{at.astimezone(zone_named(time_zone)):%H:%M}"

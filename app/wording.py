@@ -30,6 +30,7 @@ WELCOME_UNREAD = (
 FIRST_READING = "Battery Text, first reading: {levels}"
 BATTERY = "Battery now: {levels}"
 BATTERY_NO_DEVICES = "Battery Text has no battery reading yet. It arrives after your tracker's next sync."
+TEST = "Battery Text: here is the test text you asked for, so our texts reach you. Reply STOP to end."
 HELP = "Battery Text: reply BATTERY for battery levels, STOP to end texts, START to resume."
 OPTED_OUT = "Battery Text: you will get no more texts. Reply START to turn them back on."
 OPTED_IN = "Battery Text: texts are back on. Reply BATTERY for levels, STOP to end."
@@ -116,3 +117,19 @@ def reply_keyword(text: str | None) -> Reply:
     """The reply's meaning: one of the words we act on, whatever its case and punctuation, else HELP."""
     word = (text or "").strip().strip(string.punctuation + string.whitespace).upper()
     return REPLY_WORDS.get(word, Reply.HELP)
+
+
+ANSWERS = {OPTED_IN: Reply.START, ALREADY_IN: Reply.START, BATTERY_NO_DEVICES: Reply.BATTERY}
+
+
+def reply_answered(kind: str, body: str) -> Reply | None:
+    """What the user's reply meant, read from our answer to it; None for a text that answers nothing. We keep
+    no copy of what people text us, only our answers, and each answer says which question it answers
+    (HELP stands for any word we do not act on)."""
+    if kind == "opt_out":
+        return Reply.STOP
+    if kind != "reply":
+        return None
+    if body.startswith(BATTERY.split("{", 1)[0]):
+        return Reply.BATTERY
+    return ANSWERS.get(body, Reply.HELP)

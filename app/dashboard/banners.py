@@ -11,13 +11,21 @@ from app.providers import configured_platforms, platform_name
 
 
 @dataclass(frozen=True)
+class Action:
+    """What the user can do about a banner: a link, or a button that posts (`post`) and does it at once."""
+
+    label: str
+    url: str
+    post: bool = False
+
+
+@dataclass(frozen=True)
 class Banner:
-    """A state that needs the user to act, in one sentence, with the link that fixes it."""
+    """A state that needs the user to act, in one sentence, with what fixes it; never a link back to itself."""
 
     tone: str
     message: str
-    action: str | None = None
-    url: str | None = None
+    actions: tuple[Action, ...] = ()
 
 
 def banners(user: User) -> list[Banner]:
@@ -28,27 +36,41 @@ def banners(user: User) -> list[Banner]:
         found.append(Banner(
             "bad", "Fitbit has switched off its old service, so we cannot read your trackers. Reconnect with Google "
             "to keep your alerts: your number, settings and history stay.",
-            "Reconnect with Google", url_for("google.login") if "google" in platforms else None,
+            (Action("Reconnect with Google", url_for("google.login")),) if "google" in platforms else (),
         ))
     elif user.connection_state in (ConnectionState.NEEDS_RECONNECT, ConnectionState.DISCONNECTED):
         name = platform_name(user.platform)
+        reconnect = url_for(f"{user.platform.value}.login") if user.platform.value in platforms else None
         found.append(Banner(
             "bad", f"We can no longer read your trackers from {name}, so alerts are off.",
-            f"Reconnect {name}", url_for(f"{user.platform.value}.login") if user.platform.value in platforms else None,
+            (Action(f"Reconnect {name}", reconnect),) if reconnect else (),
         ))
-    if not user.phone:
-        found.append(Banner("warn", "Add your mobile number to get texts.", "Add your number",
-                            url_for("phone.phone_form")))
-    elif not user.phone_verified:
-        found.append(Banner("warn", f"Verify your phone: enter the code we texted to {user.phone}.", "Enter the code",
-                            url_for("phone.code_form")))
-    elif user.phone_failed_at is not None:
-        found.append(Banner("bad", f"Our texts to {user.phone} are not getting through.", "Check your number",
-                            url_for("phone.phone_form")))
-    if user.opted_out_at is not None:
-        found.append(Banner("warn", "You replied STOP, so we send you no texts. Reply START to turn them back on.",
-                            "Or verify your number again", url_for("phone.phone_form")))
+    found.extend(phone_banners(user))
     if user.paused:
-        found.append(Banner("warn", "Alerts are paused: we send no battery texts.", "Turn them back on",
-                            url_for("dashboard.settings")))
+        found.append(Banner("warn", "Alerts are paused: we send no battery texts.",
+                            (Action("Turn them back on", url_for("dashboard.resume"), post=True),)))
     return found
+
+
+def phone_banners(user: User) -> list[Banner]:
+    """What keeps texts from the phone: no number, no code entered, STOP, or texts that bounce."""
+    if not user.phone:
+        return [Banner("warn", "Add your mobile number to get texts.", (Action("Add your number",
+                                                                                url_for("phone.phone_form")),))]
+    if not user.phone_verified:
+        return [Banner("warn", f"Verify your phone: enter the code we texted to {user.phone}.",
+                       (Action("Enter the code", url_for("phone.code_form")),))]
+    other_number = Action("Use another number", url_for("phone.phone_form"))
+    if user.opted_out_at is not None:
+        return [Banner(
+            "warn", f"You replied STOP, so we send no texts to {user.phone}. Turn them back on here (we text you "
+            "a code to confirm), or reply START.",
+            (Action("Turn texts back on", url_for("phone.texts_back_on"), post=True), other_number),
+        )]
+    if user.phone_failed_at is not None:
+        return [Banner(
+            "bad", f"Our texts to {user.phone} are not getting through. Check that the phone is on and has signal, "
+            "then send yourself a test text.",
+            (Action("Send me a test text", url_for("phone.test_text"), post=True), other_number),
+        )]
+    return []

@@ -21,15 +21,24 @@ def battery_chart(
     time_zone: str = "UTC",
     threshold: int | None = None,
     label: str = "Battery",
+    since: datetime | None = None,
 ) -> str:
     """An SVG line of battery level over the last `days` days, ending at `now`, with the alert threshold dashed.
 
-    Readings without a level (some trackers report only High/Medium/Low) are left out. Each
-    column keeps its lowest level, so a short dip below the threshold still shows at 30 days.
+    A new account's chart starts on the local day of `since` (its first reading) rather than showing
+    empty days before it. Readings without a level (some trackers report only High/Medium/Low) are left
+    out. Each column keeps its lowest level, so a short dip below the threshold still shows at 30 days.
     """
+    zone = ZoneInfo(time_zone)
     start = now - timedelta(days=days)
-    points = sorted((at, level) for at, level in readings if level is not None and start <= at <= now)
     title = f"{label}: battery over the last {days} days"
+    if since is not None and since > start:
+        first_day = since.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        shown = max(1, min(days, (now - first_day).days + 1))
+        start = now - timedelta(days=shown)
+        title = f"{label}: battery since {first_day:%a} {first_day.day} {first_day:%b}" if shown < days else title
+        days = shown
+    points = sorted((at, level) for at, level in readings if level is not None and start <= at <= now)
     if points:
         levels = [level for _, level in points]
         summary = f"{len(points)} readings; latest {levels[-1]}%, lowest {min(levels)}%, highest {max(levels)}%."
@@ -44,7 +53,6 @@ def battery_chart(
         y = _y(level)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{level}%</text>')
-    zone = ZoneInfo(time_zone)
     step = 1 if days <= 7 else 7
     for day in range(0, days + 1, step):
         at = start + timedelta(days=day)

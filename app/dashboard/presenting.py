@@ -1,95 +1,90 @@
-"""What the dashboard shows, in the user's words and clock: device cards with charts, the latest texts."""
+"""What the dashboard shows, in the user's words and clock: device cards by urgency with charts, a one-line
+summary of what to charge, and the conversation of texts."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import select
 
-from app import outbox
 from app.dashboard.chart import battery_chart
-from app.devices import SCALE, device_kind, fallback_name, needs_charge, unwatched_because
-from app.extensions import db
-from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.readings import readings_since
+from app.dashboard.conversation import conversation
+from app.devices import SCALE, URGENCY_ORDER, device_kind, fallback_name, unwatched_because, urgency
+from app.models import Device, User, utcnow
+from app.providers import platform_name
+from app.readings import first_reading_times, readings_since
 from app.timezones import zone_named
 
-TEXTS_SHOWN = 20
 UNWATCHED_NOTES = {
     "scale": "We don't text about scales. You can turn that on in the settings.",
     "forgotten": "Not seen for over a month, so we no longer text about it.",
 }
-TEXT_KINDS = {
-    "low": "Battery low", "empty": "Battery empty", "silent": "Not syncing", "welcome": "Welcome",
-    "first_reading": "First reading",
-    "verification": "Code", "reply": "Answer", "opt_out": "Stopped", "reconnect": "Reconnect",
-    "retired": "Fitbit retired",
-}
+URGENCY_LABELS = {"empty": "Empty", "low": "Low", "silent": "Not syncing", "fine": "OK"}
 
 
-def dashboard_parts(user: User, days: int) -> dict:
+def dashboard_parts(user: User, days: int, page: int = 1) -> dict:
     now = utcnow()
     zone = zone_named(user.time_zone)
-    devices = sorted(
-        user.devices, key=lambda device: (device_kind(device.device_type) == SCALE, device.product_name or "")
-    )
-    history = readings_since(devices, now - timedelta(days=days))
-    cards = [
-        {
-            "device": device,
-            "name": device.product_name or fallback_name(device.device_type).capitalize(),
-            "last_sync": moment(device.last_seen_at, now, zone),
-            "chart": Markup(battery_chart(
-                history[device.id], now, days, zone.key, threshold=user.threshold_percent,
-                label=device.product_name or "Tracker",
-            )),
-            "low": needs_charge(device.battery_status, device.battery_level, user.threshold_percent),
-            "unwatched": UNWATCHED_NOTES.get(
-                unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
-            ),
-        }
-        for device in devices
-    ]
-    texts = db.session.scalars(
-        select(OutgoingMessage)
-        .where(OutgoingMessage.user_id == user.id)
-        .order_by(OutgoingMessage.created_at.desc(), OutgoingMessage.id.desc())
-        .limit(TEXTS_SHOWN)
-    ).all()
+    silent_after = timedelta(hours=int(current_app.config.get("SILENCE_HOURS", 24)))
+    history = readings_since(user.devices, now - timedelta(days=days))
+    first = first_reading_times(user.devices)
+    cards = sorted((card(device, user, history[device.id], now, zone, days, silent_after, first.get(device.id))
+                    for device in user.devices), key=lambda shown: shown["order"])
     return {
         "cards": cards,
+        "summary": summary(cards),
         "days": days,
-        "texts": [text_row(text, now, zone) for text in texts],
+        **conversation(user, now, zone, moment, page),
         "last_synced": moment(user.last_synced_at, now, zone),
+        "platform_name": platform_name(user.platform),
     }
 
 
-def text_row(text: OutgoingMessage, now: datetime, zone: ZoneInfo) -> dict:
+def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInfo, days: int,
+         silent_after: timedelta, first_reading: datetime | None) -> dict:
+    """One device as its card shows it: how urgent, since when silent, its chart from its first reading."""
+    name = device.product_name or fallback_name(device.device_type).capitalize()
+    unwatched = unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
+    state = urgency(device.battery_status, device.battery_level, user.threshold_percent, device.last_seen_at, now,
+                    silent_after)
     return {
-        "kind": TEXT_KINDS.get(text.kind, text.kind.replace("_", " ").capitalize()),
-        # A code must never be readable here: the dashboard is not the phone it proves.
-        "body": outbox.shown_body(text),
-        "status": text.status.value,
-        "status_label": delivery_status(text, now, zone),
-        "when": moment(text.created_at, now, zone),
+        "device": device,
+        "name": name,
+        "urgency": None if unwatched else state,
+        "urgency_label": None if unwatched else URGENCY_LABELS[state],
+        "low": state in ("empty", "low"),
+        "silent_for": quiet_for(now - device.last_seen_at) if state == "silent" and not unwatched else None,
+        "order": (unwatched is not None, device_kind(device.device_type) == SCALE, URGENCY_ORDER.index(state), name),
+        "last_sync": moment(device.last_seen_at, now, zone),
+        "chart": Markup(battery_chart(history, now, days, zone.key, threshold=user.threshold_percent, label=name,
+                                      since=first_reading)),
+        "unwatched": UNWATCHED_NOTES.get(unwatched),
     }
 
 
-def delivery_status(text: OutgoingMessage, now: datetime, zone: ZoneInfo) -> str:
-    """Where the text is, in the user's words."""
-    if text.status is MessageStatus.QUEUED:
-        if text.send_after is not None and text.send_after > now and text.attempts == 0:
-            return f"Held for quiet hours until {text.send_after.astimezone(zone):%H:%M}"
-        return "Sending"
-    if text.status is MessageStatus.SUBMITTED:
-        return "Sent, waiting for the phone network"
-    if text.status is MessageStatus.DELIVERED:
-        return "Delivered"
-    if text.status is MessageStatus.FAILED:
-        return "Not delivered"
-    return "Not sent" + (f": {text.error}" if text.error else "")
+def summary(cards: list[dict]) -> str | None:
+    """One line of what to do first: "Charge your Pixel Watch 3 now; your Charge 6 soon." None with no device."""
+    named = {state: [shown["name"] for shown in cards if shown["urgency"] == state] for state in URGENCY_ORDER}
+    parts = []
+    if named["empty"]:
+        parts.append(f"Charge your {' and '.join(named['empty'])} now")
+    if named["low"]:
+        parts.append(f"{'your' if parts else 'Charge your'} {' and '.join(named['low'])} soon")
+    if named["silent"]:
+        parts.append(f"{'check' if parts else 'Check'} your {' and '.join(named['silent'])}: not synced lately")
+    if parts:
+        return "; ".join(parts) + "."
+    if any(shown["urgency"] == "fine" for shown in cards):
+        return "All your trackers have enough charge."
+    return None
+
+
+def quiet_for(silence: timedelta) -> str:
+    hours = int(silence.total_seconds() // 3600)
+    days = hours // 24
+    return f"{hours} hours" if days < 2 else f"{days} days"
 
 
 def moment(at: datetime | None, now: datetime, zone: ZoneInfo) -> dict | None:

@@ -6,18 +6,55 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
+from importlib.resources import files
 from zoneinfo import available_timezones
 
 from app.models import User
 
 THRESHOLD_RANGE = (10, 50)
+COUNTRY_NAMES = {"GB": "United Kingdom"}  # zone.tab's own "Britain (UK)" is not what people call it
 PLATFORM_ZONE = "platform"  # the form's value for "follow my wearable account's time zone"
 
 
 @lru_cache(maxsize=1)
 def time_zones() -> tuple[str, ...]:
-    """Every IANA zone name this machine knows, sorted: the only values the form accepts."""
+    """Every IANA zone name this machine knows, sorted: the only values the form stores."""
     return tuple(sorted(available_timezones()))
+
+
+@lru_cache(maxsize=1)
+def places() -> tuple[tuple[str, str], ...]:
+    """The zones people pick from, as (zone, "London, United Kingdom"), by region then city: one per place in
+    tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
+    data = files("tzdata.zoneinfo")
+    countries = {**dict(line.split("\t", 1) for line in _rows(data / "iso3166.tab")), **COUNTRY_NAMES}
+    found = []
+    for row in _rows(data / "zone.tab"):
+        country, _, zone, *comment = row.split("\t")
+        city = zone.rsplit("/", 1)[-1].replace("_", " ")
+        where = countries.get(country, country) + (f" — {comment[0]}" if comment else "")
+        found.append((zone, f"{city}, {where}"))
+    return tuple(sorted(found, key=lambda place: (place[0].split("/", 1)[0], place[1])))
+
+
+def zone_for(typed: str) -> str | None:
+    """The zone the user means: an IANA name, or a place as the list shows it ("London, United Kingdom"), or
+    just its city when only one place has it ("london")."""
+    if typed in time_zones():
+        return typed
+    wanted = " ".join(typed.split()).casefold()
+    matches = {zone for zone, label in places() if wanted in (label.casefold(), label.split(",")[0].casefold())}
+    return matches.pop() if len(matches) == 1 else None
+
+
+def zone_label(zone: str) -> str:
+    """A zone as the list shows it: "London, United Kingdom", or the raw name for one outside the list."""
+    return dict(places()).get(zone, zone)
+
+
+def _rows(path) -> list[str]:
+    return [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 @dataclass
@@ -49,7 +86,7 @@ class AlertSettingsForm:
             threshold=form.get("threshold", "").strip(),
             quiet_start=form.get("quiet_start", "").strip(),
             quiet_end=form.get("quiet_end", "").strip(),
-            time_zone=form.get("time_zone", "").strip(),
+            time_zone=PLATFORM_ZONE if form.get("zone_source") == PLATFORM_ZONE else form.get("time_zone", "").strip(),
             include_scales=form.get("include_scales") == "on",
             paused=form.get("paused") == "on",
         )
@@ -62,12 +99,16 @@ class AlertSettingsForm:
             self.errors["threshold"] = f"Choose a whole number from {low} to {high}."
         for name in ("quiet_start", "quiet_end"):
             if (self.quiet_start or self.quiet_end) and _parse_clock(getattr(self, name)) is None:
-                self.errors[name] = "Give a time like 22:00, or leave both quiet-hours boxes empty."
+                self.errors[name] = "Give both a start and an end time, or leave both quiet-hours boxes empty."
         if not self.errors.get("quiet_start") and not self.errors.get("quiet_end") and self.quiet_start \
                 and self.quiet_start == self.quiet_end:
             self.errors["quiet_end"] = "Quiet hours must end at a different time than they start."
-        if self.time_zone != PLATFORM_ZONE and self.time_zone not in time_zones():
-            self.errors["time_zone"] = "Choose a time zone from the list, like Europe/London."
+        if self.time_zone != PLATFORM_ZONE:
+            zone = zone_for(self.time_zone)
+            if zone is None:
+                self.errors["time_zone"] = "Choose a place from the list, like London, United Kingdom."
+            else:
+                self.time_zone = zone
 
     def apply_to(self, user: User) -> None:
         """Store the checked values; the time zone stops following the platform once the user picks one."""

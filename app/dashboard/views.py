@@ -7,36 +7,54 @@ from flask_login import current_user, login_required
 
 from app.dashboard.banners import banners
 from app.dashboard.presenting import dashboard_parts
-from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, time_zones
-from app.extensions import db
+from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, places, zone_label
+from app.extensions import db, limiter
 from app.models import User
 from app.providers import platform_name
+from app.tasks.sync import request_sync
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
 
 CHART_RANGES = (7, 30)
+CHECKS_PER_HOUR = "20 per hour"
 
 
 @blueprint.get("/dashboard")
 @login_required
 def dashboard():
-    days = chart_days()
     return render_template(
         "dashboard/dashboard.html", user=current_user, banners=banners(current_user), ranges=CHART_RANGES,
-        **dashboard_parts(current_user, days),
+        **dashboard_parts(current_user, chart_days(), texts_page()),
     )
 
 
 @blueprint.get("/dashboard/parts")
 @login_required
 def live_parts():
-    """The devices and texts alone: what the live dashboard fetches when an event says they changed."""
-    return render_template("dashboard/_parts.html", user=current_user, **dashboard_parts(current_user, chart_days()))
+    """The banners, devices and texts alone: what the live dashboard fetches when an event says they changed."""
+    return render_template("dashboard/_parts.html", user=current_user, banners=banners(current_user),
+                           ranges=CHART_RANGES, **dashboard_parts(current_user, chart_days(), texts_page()))
+
+
+def texts_page() -> int:
+    return max(1, min(request.args.get("page", 1, type=int), 1000))
 
 
 def chart_days() -> int:
     days = request.args.get("days", type=int)
     return days if days in CHART_RANGES else CHART_RANGES[0]
+
+
+@blueprint.post("/dashboard/check")
+@login_required
+@limiter.limit(CHECKS_PER_HOUR)
+def check_now():
+    """"Check now": read the platform again at once (a read already waiting covers it), then the page updates."""
+    user: User = current_user
+    request_sync(user.platform.value, user.platform_user_id)
+    flash(f"We are reading your {platform_name(user.platform)} account now; what we find appears here by itself.",
+          "info")
+    return redirect(url_for("dashboard.dashboard"))
 
 
 @blueprint.route("/settings", methods=["GET", "POST"])
@@ -56,8 +74,19 @@ def settings():
     return redirect(url_for("dashboard.settings"))
 
 
+@blueprint.post("/settings/resume")
+@login_required
+def resume():
+    """"Turn them back on" on the paused banner: battery texts resume in one click."""
+    user: User = current_user
+    user.paused = False
+    db.session.commit()
+    flash("Battery texts are back on.", "success")
+    return redirect(url_for("dashboard.dashboard"))
+
+
 def render_settings(user: User, form: AlertSettingsForm):
     return render_template(
-        "dashboard/settings.html", user=user, form=form, zones=time_zones(), platform_zone=PLATFORM_ZONE,
-        platform_name=platform_name(user.platform), threshold_range=THRESHOLD_RANGE,
+        "dashboard/settings.html", user=user, form=form, places=places(), zone_label=zone_label,
+        platform_zone=PLATFORM_ZONE, platform_name=platform_name(user.platform), threshold_range=THRESHOLD_RANGE,
     )

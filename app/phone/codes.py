@@ -6,7 +6,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from limits import parse
@@ -17,7 +17,7 @@ from app.digests import keyed_digest, number_key
 from app.extensions import db, limiter, queues
 from app.models import PhoneVerification, User, utcnow
 from app.phone.numbers import country_refusal
-from app.tasks.delivery import queue_text
+from app.tasks.delivery import queue_text, start_delivery
 from app.tasks.sync import request_sync
 from app.tasks.welcome import send_welcome
 
@@ -33,14 +33,23 @@ RESEND_AFTER = timedelta(minutes=1)
 CODES_PER_NUMBER = parse("5 per hour")
 CODES_PER_ACCOUNT = parse("10 per hour")
 CODES_PER_ADDRESS = parse("10 per hour")
+TOO_SOON = "We sent a code less than a minute ago."
+HOURLY_LIMIT = "We have sent as many codes as we may for now."
 
 
 @dataclass(frozen=True)
 class CodeRefusal:
-    """Why no code was sent; `too_soon` means the last code, a minute old at most, is still the one to use."""
+    """Why no code was sent, and from when another may be asked for (None: not at all, as for a country we do
+    not text); `too_soon` means the last code, a minute old at most, is still the one to use."""
 
     message: str
     too_soon: bool = False
+    retry_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """A wait, not a refusal of the number: the message belongs by the resend button, not on the field."""
+        return self.retry_at is not None
 
 
 def code_hash(phone: str, code: str) -> str:
@@ -73,24 +82,36 @@ def hourly_counts(user: User, client_address: str | None) -> list[tuple]:
     ]
 
 
-def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
-    """Text a fresh code to the user's number, within the once-a-minute limit and the hourly ones (per number,
-    per account, per client address, for the whole site), and only in a country we text."""
-    now = utcnow()
-    verification = pending_verification(user)
+def code_refusal(user: User, client_address: str | None, verification: PhoneVerification | None = None,
+                 now: datetime | None = None) -> CodeRefusal | None:
+    """Why no code may be sent to the user's number now, or None: the once-a-minute limit, a country we do not
+    text, the hourly limits (per number, per account, per client address, for the whole site)."""
+    now = now or utcnow()
+    verification = verification or pending_verification(user)
     if verification is not None and now - verification.last_sent_at < RESEND_AFTER:
-        wait = int((verification.last_sent_at + RESEND_AFTER - now).total_seconds()) + 1
-        return CodeRefusal(
-            f"We sent a code less than a minute ago. You can ask for another in {wait} seconds.", too_soon=True
-        )
+        return CodeRefusal(TOO_SOON, too_soon=True, retry_at=verification.last_sent_at + RESEND_AFTER)
     refused_country = country_refusal(user.phone, current_app.config["SMS_COUNTRIES"])
     if refused_country is not None:
         return CodeRefusal(refused_country)
     rate = limiter.limiter
+    spent = [(limit, *keys) for limit, *keys in hourly_counts(user, client_address) if not rate.test(limit, *keys)]
+    if spent:
+        reset = max(rate.get_window_stats(*count).reset_time for count in spent)
+        return CodeRefusal(HOURLY_LIMIT, retry_at=datetime.fromtimestamp(reset, UTC))
+    return None
+
+
+def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
+    """Text a fresh code to the user's number unless `code_refusal` says why not."""
+    now = utcnow()
+    verification = pending_verification(user)
+    refusal = code_refusal(user, client_address, verification, now)
+    if refusal is not None:
+        if refusal.message == HOURLY_LIMIT:
+            log.warning("phone code refused for user %s: hourly limit reached", user.id)
+        return refusal
+    rate = limiter.limiter
     counts = hourly_counts(user, client_address)
-    if not all(rate.test(limit, *keys) for limit, *keys in counts):
-        log.warning("phone code refused for user %s: hourly limit reached", user.id)
-        return CodeRefusal("Too many codes have been sent. Please try again in an hour.")
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     if verification is None:
         db.session.execute(
@@ -113,7 +134,7 @@ def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
         ).rowcount
         if not renewed:
             db.session.rollback()
-            return CodeRefusal("We sent a code less than a minute ago. You can ask for another shortly.", too_soon=True)
+            return CodeRefusal(TOO_SOON, too_soon=True, retry_at=now + RESEND_AFTER)
     for limit, *keys in counts:
         rate.hit(limit, *keys)
     key = f"verification:{user.id}:{verification.id}:{now.isoformat()}"
@@ -123,13 +144,17 @@ def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
 
 
 def check_code(user: User, typed: str) -> str | None:
-    """Verify the typed code, or say why not; every try counts, right or wrong, before it is compared."""
+    """Verify the typed code, or say why not; every try of six digits counts, right or wrong, before it is
+    compared, and anything else (a typo like "12ab") is refused without using one up."""
     verification = pending_verification(user)
     if verification is None:
         return "There is no code waiting for this number. Send a new code."
     now = utcnow()
     if verification.expires_at <= now:
         return "That code has expired. Send a new code."
+    code = "".join(typed.split())
+    if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
+        return f"A code is {CODE_DIGITS} digits, like the one in our text. Type only the digits."
     counted = db.session.execute(
         update(PhoneVerification)
         .where(PhoneVerification.id == verification.id, PhoneVerification.wrong_attempts < MAX_WRONG_CODES)
@@ -139,10 +164,7 @@ def check_code(user: User, typed: str) -> str | None:
     db.session.commit()
     if not counted:
         return "Too many wrong codes. Send a new code."
-    code = "".join(typed.split())
-    well_formed = len(code) == CODE_DIGITS and code.isdigit()
-    matches = hmac.compare_digest(code_hash(user.phone, code), verification.code_hash)
-    if not (well_formed and matches):
+    if not hmac.compare_digest(code_hash(user.phone, code), verification.code_hash):
         db.session.refresh(verification)
         left = MAX_WRONG_CODES - verification.wrong_attempts
         if left <= 0:
@@ -163,3 +185,11 @@ def check_code(user: User, typed: str) -> str | None:
     request_sync(user.platform.value, user.platform_user_id)
     log.info("phone verified for user %s", user.id)
     return None
+
+
+def queue_test_text(user: User, window: int) -> bool:
+    """A test text to the user's verified number, once per `window`; True when this call wrote it."""
+    message, written = outbox.write_text(user, outbox.TEST, f"test:{user.id}:{window}", wording.TEST)
+    if written:
+        start_delivery(message)
+    return written

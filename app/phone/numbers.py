@@ -35,8 +35,8 @@ def mobile_number(raw: str, region: str) -> str:
         number = phonenumbers.parse(raw, region.upper())
     except NumberParseException:
         raise PhoneNumberError(
-            "That does not look like a phone number. Type it with its country code, like +44 7700 900123, "
-            "or choose its country."
+            f"That does not look like a phone number. Type it with its country code, like "
+            f"{example_number(region)[1]}, or choose its country."
         ) from None
     if not phonenumbers.is_valid_number(number):
         country = phonenumbers.region_code_for_number(number) or region.upper()
@@ -62,3 +62,20 @@ def region_name(region: str) -> str:
     example = phonenumbers.example_number(region)
     name = country_name_for_number(example, "en") if example else ""
     return name or region
+
+
+def example_number(region: str) -> tuple[str, str]:
+    """A mobile number of the region that passes `mobile_number`, as dialled at home and with its country code:
+    the hint's example must never be refused."""
+    example = phonenumbers.example_number_for_type(region.upper(), PhoneNumberType.MOBILE)
+    if example is None:
+        example = phonenumbers.example_number_for_type("GB", PhoneNumberType.MOBILE)
+    return (phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL),
+            phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
+def in_country(region: str) -> str:
+    """ "in the United States", "in France": the region's name as a sentence says it."""
+    name = region_name(region)
+    needs_the = name.startswith(("United ", "Netherlands", "Czech", "Dominican", "Philippines", "Bahamas", "Gambia"))
+    return f"in the {name}" if needs_the or name.endswith("Islands") else f"in {name}"

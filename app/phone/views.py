@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import math
+
 import phonenumbers
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db, limiter
-from app.models import User
-from app.phone.codes import CODE_LIFETIME, check_code, send_code
-from app.phone.numbers import PhoneNumberError, country_refusal, mobile_number, region_name
+from app.models import User, utcnow
+from app.phone.codes import (
+    CodeRefusal,
+    check_code,
+    code_refusal,
+    pending_verification,
+    queue_test_text,
+    send_code,
+)
+from app.phone.numbers import (
+    PhoneNumberError,
+    country_refusal,
+    example_number,
+    in_country,
+    mobile_number,
+    region_name,
+)
+from app.timezones import clock
 
 blueprint = Blueprint("phone", __name__, template_folder="templates")
 
 CODE_FORM_POSTS = "30 per hour"
+TEST_TEXT_EVERY_SECONDS = 600
 
 
 def finished_url() -> str:
@@ -41,8 +59,8 @@ def phone_form():
     if refused_country is not None:
         return render_phone(region, error=refused_country, typed=raw), 400
     user: User = current_user
-    if user.phone == number and user.phone_verified:
-        flash("That number is already verified.", "info")
+    if user.phone == number and user.phone_verified and user.opted_out_at is None and user.phone_failed_at is None:
+        flash("That number is already verified, and our texts go to it.", "info")
         return redirect(finished_url())
     previous = (user.phone, user.phone_verified_at, user.phone_failed_at, user.phone_failure)
     if user.phone != number:
@@ -52,19 +70,68 @@ def phone_form():
     if refusal is not None:
         user.phone, user.phone_verified_at, user.phone_failed_at, user.phone_failure = previous
         db.session.commit()
-        if refusal.too_soon and user.phone == number:
-            flash(refusal.message, "error")
+        if refusal.waiting and user.phone == number and code_works_until(user):
+            # The last code to this number still works: the code page says so, and when another may come.
             return redirect(url_for("phone.code_form"))
+        if refusal.waiting:
+            return render_phone(region, typed=raw, wait=waiting(refusal)), 429
         return render_phone(region, error=refusal.message, typed=raw), 429
     return redirect(url_for("phone.code_form"))
 
 
-def render_phone(region: str, error: str | None = None, typed: str = ""):
+@blueprint.post("/phone/again")
+@login_required
+def texts_back_on():
+    """"Turn texts back on" after a STOP: a fresh code to the same number, whose confirmation is the new opt-in."""
+    user: User = current_user
+    if not user.phone:
+        return redirect(url_for("phone.phone_form"))
+    refusal = send_code(user, request.remote_addr)
+    if refusal is not None and not refusal.waiting:
+        flash(refusal.message, "error")
+    return redirect(url_for("phone.code_form"))
+
+
+@blueprint.post("/phone/test")
+@login_required
+def test_text():
+    """"Send me a test text" when our texts are not getting through: its delivery receipt clears the warning.
+    One per ten minutes: the key repeats within them, and the outbox writes a key once."""
+    user: User = current_user
+    if not user.phone_verified or user.opted_out_at is not None:
+        return redirect(finished_url())
+    window = int(utcnow().timestamp()) // TEST_TEXT_EVERY_SECONDS
+    if queue_test_text(user, window):
+        flash(f"We sent a test text to {user.phone}. If it arrives, the warning goes away by itself.", "info")
+    else:
+        flash("We sent a test text a few minutes ago; its status is under \u201cTexts we sent\u201d.", "info")
+    return redirect(finished_url())
+
+
+def render_phone(region: str, error: str | None = None, typed: str = "", wait: dict | None = None):
     regions = sorted({*current_app.config["SMS_COUNTRIES"], region}, key=region_name)
     return render_template(
-        "phone/number.html", error=error, typed=typed, region=region,
-        regions=[(code, region_name(code)) for code in regions], user=current_user,
+        "phone/number.html", error=error, typed=typed, region=region, wait=wait, example=example_number(region),
+        in_country=in_country(region), regions=[(code, region_name(code)) for code in regions], user=current_user,
     )
+
+
+def code_works_until(user: User) -> str | None:
+    """When the last code texted to the user's number stops working, on their clock; None if none works now."""
+    verification = pending_verification(user)
+    if verification is None or verification.expires_at <= utcnow():
+        return None
+    return clock(verification.expires_at, user.time_zone)
+
+
+def waiting(refusal: CodeRefusal | None) -> dict | None:
+    """A wait before the next code, as the page shows it: the reason, the moment, and the seconds left for the
+    countdown (kept live by phone.js)."""
+    if refusal is None or not refusal.waiting:
+        return None
+    seconds = max(1, math.ceil((refusal.retry_at - utcnow()).total_seconds()))
+    return {"message": refusal.message, "iso": refusal.retry_at.isoformat(), "seconds": seconds,
+            "clock": clock(refusal.retry_at, current_user.time_zone)}
 
 
 @blueprint.route("/phone/code", methods=["GET", "POST"])
@@ -79,7 +146,7 @@ def code_form():
     if "resend" in request.form:
         refusal = send_code(user, request.remote_addr)
         if refusal is not None:
-            return render_code(error=refusal.message), 429
+            return render_code(refusal=refusal), 429
         flash("We sent you a new code.", "info")
         return redirect(url_for("phone.code_form"))
     error = check_code(user, request.form.get("code", ""))
@@ -89,5 +156,11 @@ def code_form():
     return redirect(finished_url())
 
 
-def render_code(error: str | None = None):
-    return render_template("phone/code.html", error=error, user=current_user, lifetime=int(CODE_LIFETIME.seconds / 60))
+def render_code(error: str | None = None, refusal: CodeRefusal | None = None):
+    """The code form; a wait before the next code is shown by the resend button, never on the code field."""
+    user: User = current_user
+    refusal = refusal or code_refusal(user, request.remote_addr)
+    return render_template(
+        "phone/code.html", error=error, user=user, works_until=code_works_until(user), wait=waiting(refusal),
+        refused=None if refusal is None or refusal.waiting else refusal.message,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
+from werkzeug.exceptions import HTTPException
 
 from app import accounts, alerts
 from app.extensions import db, login_manager
@@ -14,7 +15,7 @@ from app.tasks.revocation import before_delete
 blueprint = Blueprint("signin", __name__, template_folder="templates")
 
 PLATFORM_BUTTONS = {"google": "Connect Google", "fitbit": "Connect Fitbit"}
-PLATFORM_HINTS = {"google": "Pixel Watch, and Fitbit accounts moved to Google", "fitbit": "older Fitbit accounts"}
+PLATFORM_HINTS = {"google": "Pixel Watch and Fitbit", "fitbit": "older Fitbit accounts"}
 
 login_manager.login_view = "signin.landing"
 login_manager.login_message = "Please connect your account first."
@@ -25,15 +26,45 @@ def load_user(alternative_id: str) -> User | None:
     return accounts.user_for_session(alternative_id)
 
 
+def offered_platforms() -> list[str]:
+    """The sign-ins the landing page offers. Fitbit switched its old Web API off on 2026-11-02, so a new visitor
+    who connected it would land straight on the "reconnect with Google" banner: where Google is configured it is
+    the one way in, for Fitbit accounts too (an account made with the old sign-in moves over, matched by its
+    legacy Fitbit id). `/login/fitbit` still answers for links people kept. docs/architecture.md, "Connect Fitbit"."""
+    configured = configured_platforms()
+    return ["google"] if "google" in configured else configured
+
+
 @blueprint.get("/")
 def landing():
     return render_template(
         "signin/landing.html",
-        platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in configured_platforms()],
+        platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in offered_platforms()],
         sandbox=current_app.config["SANDBOX"],
         sandbox_url=current_app.config["SANDBOX_URL"],
         sample_text=alerts.LOW_AT_LEVEL.format(name="Charge 6", level=15),
     )
+
+
+@blueprint.get("/help")
+def help_page():
+    """What people can text us (HELP, STOP, START, BATTERY) and when we text them."""
+    names = [platform_name(name) for name in offered_platforms()]
+    return render_template("signin/help.html", platforms=" or ".join(names) or "wearable")
+
+
+@blueprint.app_errorhandler(404)
+def not_found(error: HTTPException):
+    """A branded page for people; machines (webhooks, JSON clients) keep the plain answer."""
+    if not request.accept_mimetypes.accept_html:
+        return error
+    return render_template("errors/404.html"), 404
+
+
+@blueprint.app_errorhandler(500)
+def server_error(error: HTTPException):
+    """Rendered without the context processors: the signed-in user cannot be read when the database is down."""
+    return current_app.jinja_env.get_template("errors/500.html").render(), 500
 
 
 @blueprint.get("/next")
@@ -73,9 +104,9 @@ def delete_account():
     """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
     if request.method == "GET":
         return render_template("signin/delete_account.html")
-    if request.form.get("confirm") != "delete":
-        flash("Type delete to confirm.", "error")
-        return render_template("signin/delete_account.html"), 400
+    # Phones capitalise the first letter and may add a space after a word: "Delete " is still the word.
+    if request.form.get("confirm", "").strip().casefold() != "delete":
+        return render_template("signin/delete_account.html", error="Type the word delete to confirm."), 400
     user = db.session.get(User, current_user.id)
     before_delete(user)
     logout_user()

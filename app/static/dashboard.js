@@ -1,12 +1,15 @@
-// The live dashboard: when the server's event stream says a tracker synced or a text moved on,
-// fetch the devices-and-texts part of the page again and swap it in, without a reload.
+// The live dashboard: when the server's event stream says a tracker synced, a text moved on or the account
+// changed, fetch the banners, devices and texts again and swap in only the sections that changed, so the
+// reader keeps their place; the live region says what changed ("Charge 6 is now 15%, low"), and the
+// "3 hours ago" times keep ticking.
 (function () {
   "use strict";
   var parts = document.getElementById("live-parts");
   var status = document.getElementById("live-status");
-  if (!parts || !window.EventSource || !window.fetch) {
+  if (!parts) {
     return;
   }
+  var zone = parts.dataset.timeZone || undefined;
   var busy = false;
   var again = false;
   var fallback = null;
@@ -18,8 +21,90 @@
   }
 
   function clock() {
-    var now = new Date();
-    return String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+    // The account's time zone, like every other time on the page, not the browser's.
+    try {
+      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone })
+        .format(new Date());
+    } catch (error) {
+      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date());
+    }
+  }
+
+  function ago(iso) {
+    // The server's rule (presenting.ago): just now, then minutes, hours, days.
+    var seconds = (Date.now() - Date.parse(iso)) / 1000;
+    var units = [["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i += 1) {
+      if (seconds >= units[i][1]) {
+        var count = Math.floor(seconds / units[i][1]);
+        return count + " " + units[i][0] + (count === 1 ? "" : "s") + " ago";
+      }
+    }
+    return "just now";
+  }
+
+  function tick() {
+    document.querySelectorAll("time[data-ago]").forEach(function (time) {
+      var words = ago(time.getAttribute("datetime"));
+      if (time.textContent !== words) {
+        time.textContent = words;
+      }
+    });
+  }
+
+  function devices(root) {
+    var found = {};
+    root.querySelectorAll("[data-device]").forEach(function (card) {
+      found[card.dataset.device] = { name: card.dataset.name, level: card.dataset.level, state: card.dataset.state };
+    });
+    return found;
+  }
+
+  function changes(before, after, fresh) {
+    var said = [];
+    Object.keys(after).forEach(function (id) {
+      var was = before[id];
+      var now = after[id];
+      if (!was || was.level !== now.level || was.state !== now.state) {
+        said.push(now.name + " is now " + now.level + (now.state && now.state !== "OK" ? ", " + now.state.toLowerCase() : "") + ".");
+      }
+    });
+    var shown = {};
+    parts.querySelectorAll("[data-text]").forEach(function (text) { shown[text.dataset.text] = true; });
+    fresh.querySelectorAll("[data-text]").forEach(function (text) {
+      if (!shown[text.dataset.text]) {
+        said.push("New text: " + text.querySelector(".text-kind").textContent + ".");
+      }
+    });
+    return said;
+  }
+
+  function comparable(html) {
+    // Each render signs a fresh CSRF token: that alone is no change.
+    return html.replace(/name="csrf_token" value="[^"]*"/g, "");
+  }
+
+  function swap(html, announce) {
+    var fresh = document.createElement("div");
+    fresh.innerHTML = html;
+    var said = changes(devices(parts), devices(fresh), fresh);
+    var focused = document.activeElement && parts.contains(document.activeElement) ? document.activeElement.id : null;
+    fresh.querySelectorAll("[data-live-section]").forEach(function (section) {
+      var shown = document.getElementById(section.id);
+      if (!shown) {
+        parts.appendChild(section);
+      } else if (comparable(shown.innerHTML) !== comparable(section.innerHTML)) {
+        shown.replaceWith(section);
+      }
+    });
+    if (focused && document.getElementById(focused)) {
+      document.getElementById(focused).focus();
+    }
+    tick();
+    parts.dataset.refreshedAt = String(Date.now());
+    if (announce) {
+      say(said.length ? said.join(" ") + " Updated at " + clock() + "." : "Updated at " + clock() + ".");
+    }
   }
 
   function refresh(announce) {
@@ -39,11 +124,7 @@
       })
       .then(function (html) {
         if (html !== null) {
-          parts.innerHTML = html;
-          parts.dataset.refreshedAt = String(Date.now());
-          if (announce) {
-            say("Updated at " + clock() + ".");
-          }
+          swap(html, announce);
         }
       })
       .catch(function () {
@@ -65,8 +146,9 @@
       // Anything that happened while the stream was closed shows up now.
       refresh(false);
     });
-    source.addEventListener("readings", function () { refresh(true); });
-    source.addEventListener("text", function () { refresh(true); });
+    ["readings", "text", "account"].forEach(function (kind) {
+      source.addEventListener(kind, function () { refresh(true); });
+    });
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) {
         // The server had no room for another stream: refresh on a slow timer instead.
@@ -80,5 +162,8 @@
     });
   }
 
-  connect();
+  window.setInterval(tick, 30000);
+  if (window.EventSource && window.fetch) {
+    connect();
+  }
 })();

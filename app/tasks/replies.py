@@ -7,7 +7,7 @@ import logging
 from limits import parse
 from sqlalchemy import func, select
 
-from app import alerting, outbox, wording
+from app import alerting, events, outbox, wording
 from app.digests import number_key
 from app.extensions import db, limiter
 from app.models import OutgoingMessage, User, utcnow
@@ -50,6 +50,7 @@ def answer(user: User, reply: Reply) -> str:
         body = wording.OPTED_IN if user.opted_out_at is not None else wording.ALREADY_IN
         user.opted_out_at = None
         db.session.commit()
+        events.publish(user.id, {"type": "account", "opted_out": False})
         return body
     if reply is Reply.BATTERY:
         return wording.battery_text(alerting.watched_readings(user, utcnow()))
@@ -61,5 +62,6 @@ def opt_out(user: User) -> None:
     if user.opted_out_at is None:
         user.opted_out_at = utcnow()
         db.session.commit()
+        events.publish(user.id, {"type": "account", "opted_out": True})
     key = f"opt-out:{user.id}:{user.opted_out_at.isoformat()}"
     queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.OPTED_OUT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -12,8 +13,12 @@ from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, record_conso
 @pytest.fixture(scope="session")
 def browser():
     """Chromium for the whole session; missing Chromium skips locally but fails in CI, so CI never passes silently."""
+    reason = None
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)"
+    elif importlib.util.find_spec("axe_playwright_python") is None:
+        reason = "axe-playwright-python (axe-core for Playwright) is missing: it is in requirements-dev.txt"
+    if reason:
         if os.environ.get("CI"):
             pytest.fail(reason + "; CI must run the browser tests", pytrace=False)
         pytest.skip(reason)
@@ -41,5 +46,6 @@ def page(browser):
 
 @pytest.fixture
 def screenshot():
-    """Save the page at desktop and phone (375 px) width as `<name>-desktop.png` and `<name>-phone.png`."""
+    """Check the page with axe-core and save it at desktop and phone (375 px) width as `<name>-desktop.png` and
+    `<name>-phone.png`."""
     return save_screenshots

@@ -55,7 +55,19 @@ def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app):
     week = client.get("/dashboard").get_data(as_text=True)
     month = client.get("/dashboard?days=30").get_data(as_text=True)
     assert "battery over the last 7 days" in week and "2 readings" in week
-    assert "battery over the last 30 days" in month and "3 readings" in month
+    first = (utcnow() - timedelta(days=20)).strftime("%a %-d %b")
+    assert f"battery since {first}" in month and "3 readings" in month  # 21 days of history, not 30
+
+
+def test_a_new_accounts_chart_shows_the_days_it_has_not_empty_ones(app):
+    user = make_user()
+    device = make_device(user, battery_level=40)
+    db.session.add(BatteryReading(device_id=device.id, read_at=utcnow() - timedelta(hours=1), battery_level=40))
+    db.session.commit()
+
+    page = app.test_client(user=user).get("/dashboard").get_data(as_text=True)
+
+    assert "battery over the last 7 days" not in page and "battery since" in page
 
 
 # Texts and banners
@@ -75,7 +87,7 @@ def test_the_texts_show_their_delivery_status_and_never_a_code(app):
     add_text(user, "silent", "Your Charge 6 has not synced.", MessageStatus.QUEUED, send_after=utcnow() + timedelta(hours=2))
     client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "123456" not in page and "------" in page
+    assert "123456" not in page and "Number confirmed" in page  # the codes are one line, never a code
     assert "Delivered" in page and "Not delivered" in page
     assert f"Held for quiet hours until {(utcnow() + timedelta(hours=2)):%H:%M}" in page
 
@@ -112,7 +124,9 @@ def test_each_state_that_needs_action_has_its_banner(app, state, expected):
     ({"connection_state": ConnectionState.PLATFORM_RETIRED, "platform": Platform.FITBIT}, 'href="/login/google"'),
     ({"connection_state": ConnectionState.NEEDS_RECONNECT, "platform": Platform.FITBIT}, 'href="/login/fitbit"'),
     ({"phone_verified_at": None}, 'href="/phone/code"'),
-    ({"paused": True}, 'href="/settings"'),
+    ({"paused": True}, 'action="/settings/resume"'),
+    ({"opted_out_at": NOW}, 'action="/phone/again"'),
+    ({"phone_failed_at": NOW}, 'action="/phone/test"'),
 ])
 def test_a_banner_links_to_its_fix(app, state, link):
     user = make_user()
@@ -122,6 +136,18 @@ def test_a_banner_links_to_its_fix(app, state, link):
     client = app.test_client(user=user)
     banners = re.findall(r'<div class="banner[^"]*" role="alert">(.*?)</div>', client.get("/dashboard").get_data(as_text=True), re.S)
     assert link in banners[0]
+
+
+def test_turn_them_back_on_resumes_paused_texts_in_one_click(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    user = make_user(paused=True)
+    client = app.test_client(user=user)
+
+    answer = client.post("/settings/resume")
+
+    assert answer.headers["Location"].endswith("/dashboard")
+    assert user_settings(user)[-1] is False
+    assert "Alerts are paused" not in client.get("/dashboard").get_data(as_text=True)
 
 
 # Settings
@@ -161,12 +187,12 @@ def test_following_the_platform_zone_again_and_clearing_quiet_hours(app, no_csrf
     ("threshold", "51", "Choose a whole number from 10 to 50."),
     ("threshold", "twenty", "Choose a whole number from 10 to 50."),
     ("threshold", "", "Choose a whole number from 10 to 50."),
-    ("quiet_start", "25:00", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
-    ("quiet_end", "7pm", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
-    ("quiet_end", "", "Give a time like 22:00, or leave both quiet-hours boxes empty."),
+    ("quiet_start", "25:00", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
+    ("quiet_end", "7pm", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
+    ("quiet_end", "", "Give both a start and an end time, or leave both quiet-hours boxes empty."),
     ("quiet_end", "22:00", "Quiet hours must end at a different time than they start."),
-    ("time_zone", "Mars/Olympus", "Choose a time zone from the list, like Europe/London."),
-    ("time_zone", "", "Choose a time zone from the list, like Europe/London."),
+    ("time_zone", "Mars/Olympus", "Choose a place from the list, like London, United Kingdom."),
+    ("time_zone", "", "Choose a place from the list, like London, United Kingdom."),
 ])
 def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field, typed, message):
     user = make_user()
@@ -178,6 +204,32 @@ def test_bad_settings_show_a_plain_message_and_save_nothing(app, no_csrf, field,
     assert message in page and "nothing was saved" in page
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page)
     assert user_settings(user) == before
+
+
+def test_the_error_summary_links_to_each_wrong_field_and_takes_the_focus(app, no_csrf):
+    user = make_user()
+    page = app.test_client(user=user).post("/settings", data={**GOOD, "threshold": "9", "time_zone": "Mars"})
+
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page.get_data(as_text=True), re.S)
+    assert "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert re.findall(r'href="#(\w+)"', summary.group(1)) == ["threshold", "time_zone"]
+
+
+@pytest.mark.parametrize("typed, zone", [("London", "Europe/London"), ("london, united kingdom", "Europe/London"),
+                                         ("America/New_York", "America/New_York"), ("New York", "America/New_York")])
+def test_a_place_is_found_by_its_city_or_its_zone_name(app, no_csrf, typed, zone):
+    user = make_user()
+    app.test_client(user=user).post("/settings", data={**GOOD, "zone_source": "chosen", "time_zone": typed})
+    assert user_settings(user)[3:5] == (zone, False)
+
+
+def test_the_time_zone_list_is_places_by_region_and_city_with_the_platforms_zone_first(app):
+    user = make_user(time_zone="Asia/Tokyo", time_zone_from_platform=True)
+    page = app.test_client(user=user).get("/settings").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)
+    assert options[0] == ("Asia/Tokyo", "Tokyo, Japan (as on Google)")
+    assert ("Europe/London", "London, United Kingdom") in options and len(options) < 450
+    assert not {"Africa/Asmera", "WET", "Zulu", "localtime"} & {zone for zone, _ in options}
 
 
 def test_settings_without_the_csrf_token_are_refused(app):
@@ -288,3 +340,49 @@ def test_a_signed_out_visitor_gets_no_stream(app, client):
 def test_publishing_without_redis_does_not_raise(app, monkeypatch):
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
     publish(1, {"type": "readings"})
+
+
+# Urgency and the conversation
+
+
+def card_names(page: str) -> list[str]:
+    return re.findall(r'<h3 class="device-name">([^<]+)</h3>', page)
+
+
+def test_cards_come_in_order_of_urgency_under_a_summary_and_silence_is_said_on_its_card(app):
+    user = make_user()
+    make_device(user, "Inspire 3", battery_level=90)
+    make_device(user, "Sense 2", battery_level=70, last_sync_at=utcnow() - timedelta(days=3, hours=1))
+    make_device(user, "Charge 6", battery_level=15)
+    make_device(user, "Pixel Watch 3", battery_level=0)
+    make_device(user, "Luxe", battery_level=60, last_sync_at=None)
+
+    page = app.test_client(user=user).get("/dashboard").get_data(as_text=True)
+
+    assert card_names(page)[:4] == ["Pixel Watch 3", "Charge 6", "Sense 2", "Inspire 3"]
+    assert "Charge your Pixel Watch 3 now; your Charge 6 soon; check your Sense 2: not synced lately." in page
+    assert "Not synced for 3 days</strong> — charge it and open its app." in page
+    assert 'class="device device-empty"' in page and 'class="device device-low"' in page
+    assert "sync time unknown" in page
+
+
+def test_texts_show_the_conversation_with_codes_folded_and_older_ones_paged(app):
+    user = make_user(time_zone="UTC")
+    add_text(user, "verification", "Your Battery Text code is 123456.", MessageStatus.DELIVERED,
+             created_at=utcnow() - timedelta(days=2))
+    add_text(user, "opt_out", "Battery Text: you will get no more texts. Reply START to turn them back on.",
+             MessageStatus.DELIVERED, created_at=utcnow() - timedelta(hours=2))
+    add_text(user, "reply", "Battery now: Charge 6 80%.", MessageStatus.DELIVERED, created_at=utcnow() - timedelta(hours=1))
+    for n in range(20):
+        add_text(user, "low", f"Battery low {n}", MessageStatus.DELIVERED, created_at=utcnow() - timedelta(days=3, minutes=n))
+    client = app.test_client(user=user)
+
+    first = client.get("/dashboard").get_data(as_text=True)
+    second = client.get("/dashboard?page=2").get_data(as_text=True)
+
+    confirmed = user.phone_verified_at
+    assert f"Number confirmed {confirmed.day} {confirmed:%b}" in first and "123456" not in first
+    # Newest first: our answer, then the reply it answered, just below it.
+    assert first.index("Battery now: Charge 6 80%.") < first.index("You replied BATTERY") < first.index("You replied STOP")
+    assert "You replied STOP." in first and "Older texts" in first
+    assert "Battery low 19" not in first and "Battery low 19" in second and "Newer texts" in second

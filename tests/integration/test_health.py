@@ -55,3 +55,30 @@ def test_the_landing_page_says_what_the_service_does(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "A text before your tracker dies." in response.get_data(as_text=True)
+
+
+def test_a_missing_page_is_branded_for_people_and_plain_for_machines(client):
+    person = client.get("/no-such-page", headers={"Accept": "text/html"})
+    machine = client.get("/no-such-page", headers={"Accept": "application/json"})
+
+    assert person.status_code == machine.status_code == 404
+    assert "<title>Page not found · Battery Text</title>" in person.get_data(as_text=True)
+    assert "Battery Text" not in machine.get_data(as_text=True)
+
+
+def test_a_server_error_is_a_branded_page_that_needs_no_database(app, make_app):
+    user = make_user()
+    broken = make_app({"PROPAGATE_EXCEPTIONS": False}, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+
+    answer = broken.test_client(user=user).get("/dashboard", headers={"Accept": "text/html"})
+
+    assert answer.status_code == 500
+    assert "Something went wrong on our side" in answer.get_data(as_text=True)
+
+
+def test_help_explains_each_word_people_can_text_us(client):
+    page = client.get("/help").get_data(as_text=True)
+
+    for word in ("BATTERY", "STOP", "START", "HELP"):
+        assert f"<dt>{word}</dt>" in page
+    assert "Message and data rates may apply." in page

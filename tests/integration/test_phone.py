@@ -192,8 +192,39 @@ def test_at_most_five_codes_an_hour_go_to_one_number(browser):
     refused = browser.post("/phone/code", data={"resend": "1"})
 
     assert refused.status_code == 429
-    assert "Too many codes" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert "We have sent as many codes as we may for now. You can ask for another" in page
+    assert 'aria-invalid="true"' not in page  # a wait is not a wrong code
+    assert "It works until" in page  # the last code still does
     assert db.session.scalar(select(db.func.count(OutgoingMessage.id))) == 5
+
+
+def test_the_hourly_limit_on_the_number_form_says_when_and_leaves_the_number_valid(browser):
+    browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
+    for _ in range(4):
+        a_minute_passes(browser.user_id)
+        browser.post("/phone/code", data={"resend": "1"})
+    db.session.execute(update(PhoneVerification).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    refused = browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "You can ask for another" in page and 'id="resend-status"' in page
+    assert 'aria-invalid="true"' not in page and "not a valid number" not in page
+
+
+def test_a_code_with_letters_or_too_few_digits_is_refused_without_using_a_try(browser):
+    browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
+
+    answers = [browser.post("/phone/code", data={"code": typed}) for typed in ("12ab", "12345", "1234567", "")]
+
+    assert {answer.status_code for answer in answers} == {400}
+    assert "A code is 6 digits" in answers[0].get_data(as_text=True)
+    assert verification(browser.user_id).wrong_attempts == 0
+    browser.post("/phone/code", data={"code": texted_code(browser.user_id)})
+    assert current(browser.user_id).phone_verified
 
 
 def test_at_most_ten_codes_an_hour_go_out_for_one_client_address(app, monkeypatch):
@@ -260,3 +291,31 @@ def test_the_welcome_is_not_sent_to_a_number_that_is_no_longer_verified(app):
 
     assert send_welcome(user.id) is Welcome.NOT_VERIFIED
     assert db.session.scalars(select(OutgoingMessage)).all() == []
+
+
+def test_turn_texts_back_on_texts_a_fresh_code_to_the_same_number_and_confirming_ends_the_stop(browser):
+    browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
+    browser.post("/phone/code", data={"code": texted_code(browser.user_id)})
+    db.session.execute(update(User).values(opted_out_at=utcnow()))
+    db.session.commit()
+
+    assert browser.post("/phone/again").headers["Location"].endswith("/phone/code")
+    browser.post("/phone/code", data={"code": texted_code(browser.user_id)})
+
+    user = current(browser.user_id)
+    assert (user.phone, user.phone_verified, user.opted_out_at) == ("+447400123456", True, None)
+
+
+def test_a_test_text_goes_once_per_ten_minutes_and_never_after_stop(browser):
+    browser.post("/phone", data={"phone": "07400 123456", "region": "GB"})
+    browser.post("/phone/code", data={"code": texted_code(browser.user_id)})
+
+    browser.post("/phone/test")
+    browser.post("/phone/test")
+    db.session.execute(update(User).values(opted_out_at=utcnow()))
+    db.session.commit()
+    browser.post("/phone/test")
+
+    tests = db.session.scalars(select(OutgoingMessage).where(OutgoingMessage.kind == "test")).all()
+    assert [text.body for text in tests] == ["Battery Text: here is the test text you asked for, so our texts reach you. "
+                                             "Reply STOP to end."]

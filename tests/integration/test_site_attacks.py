@@ -45,7 +45,7 @@ def test_quiet_hours_in_other_digits_get_a_clear_answer(signed_in, typed):
     form = {"threshold": "20", "quiet_start": typed, "quiet_end": "07:00", "time_zone": "UTC"}
     answer = client.post("/settings", data=form)
     assert answer.status_code == 400
-    assert "Give a time like 22:00" in answer.get_data(as_text=True)
+    assert "Give both a start and an end time" in answer.get_data(as_text=True)
 
 
 def test_the_development_database_and_secrets_are_readable_by_their_owner_only(monkeypatch):

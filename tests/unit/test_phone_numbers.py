@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
-from app.phone.numbers import PhoneNumberError, mobile_number
+from app.config import SMS_COUNTRIES
+from app.phone.numbers import PhoneNumberError, example_number, in_country, mobile_number
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,17 @@ def test_mobile_numbers_of_several_countries_are_stored_as_e164(typed, region, e
 def test_numbers_that_cannot_get_texts_are_refused_with_the_reason(typed, region, why):
     with pytest.raises(PhoneNumberError, match=why):
         mobile_number(typed, region)
+
+
+@pytest.mark.parametrize("region", SMS_COUNTRIES)
+def test_the_hints_examples_are_numbers_we_accept(region):
+    at_home, international = example_number(region)
+
+    assert mobile_number(at_home, region) == mobile_number(international, "GB")
+    assert phonenumbers.region_code_for_number(phonenumbers.parse(international)) == region
+
+
+@pytest.mark.parametrize("region, said", [("US", "in the United States"), ("GB", "in the United Kingdom"),
+                                          ("FR", "in France"), ("NL", "in the Netherlands")])
+def test_a_country_is_named_as_a_sentence_says_it(region, said):
+    assert in_country(region) == said

@@ -1,0 +1,85 @@
+""""Texts we sent" as the conversation it was: our texts and the user's replies, codes folded into one line, paged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app import outbox, wording
+from app.extensions import db
+from app.models import MessageStatus, OutgoingMessage, User
+
+TEXTS_PER_PAGE = 20
+TEXT_KINDS = {
+    "low": "Battery low", "empty": "Battery empty", "silent": "Not syncing", "welcome": "Welcome",
+    "first_reading": "First reading", "reply": "Answer", "opt_out": "Stopped", "reconnect": "Reconnect",
+    "retired": "Fitbit retired", "test": "Test text",
+}
+
+
+def conversation(user: User, now: datetime, zone: ZoneInfo, moment: Callable, page: int = 1) -> dict:
+    """One page of the conversation, newest first: each of our texts, preceded by the reply it answers, and the
+    codes as one line ("Number confirmed 30 Nov"); `older` is the next page's number when there is one."""
+    page = max(1, page)
+    rows = db.session.scalars(
+        select(OutgoingMessage)
+        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.kind != outbox.VERIFICATION)
+        .order_by(OutgoingMessage.created_at.desc(), OutgoingMessage.id.desc())
+        .offset((page - 1) * TEXTS_PER_PAGE)
+        .limit(TEXTS_PER_PAGE + 1)
+    ).all()
+    entries = []
+    for text in rows[:TEXTS_PER_PAGE]:
+        entries.append(text_entry(text, now, zone, moment))
+        replied = wording.reply_answered(text.kind, text.body)
+        if replied is not None:
+            entries.append({"from_user": True, "reply": replied.value, "when": moment(text.created_at, now, zone)})
+    return {"texts": entries, "codes": codes_line(user, zone) if page == 1 else None, "page": page,
+            "older": page + 1 if len(rows) > TEXTS_PER_PAGE else None}
+
+
+def text_entry(text: OutgoingMessage, now: datetime, zone: ZoneInfo, moment: Callable) -> dict:
+    return {
+        "from_user": False,
+        "id": text.id,
+        "kind": TEXT_KINDS.get(text.kind, text.kind.replace("_", " ").capitalize()),
+        "body": outbox.shown_body(text),
+        "status": text.status.value,
+        "status_label": delivery_status(text, now, zone),
+        "when": moment(text.created_at, now, zone),
+    }
+
+
+def codes_line(user: User, zone: ZoneInfo) -> str | None:
+    """Every code we texted, as one line: when the number was confirmed, or when the last code went."""
+    if user.phone_verified:
+        confirmed = user.phone_verified_at.astimezone(zone)
+        return f"Number confirmed {confirmed.day} {confirmed:%b}"
+    last = db.session.scalar(
+        select(OutgoingMessage.created_at)
+        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.kind == outbox.VERIFICATION)
+        .order_by(OutgoingMessage.created_at.desc())
+        .limit(1)
+    )
+    if last is None:
+        return None
+    sent = last.astimezone(zone)
+    return f"Code sent {sent.day} {sent:%b}, {sent:%H:%M}; waiting for you to enter it"
+
+
+def delivery_status(text: OutgoingMessage, now: datetime, zone: ZoneInfo) -> str:
+    """Where the text is, in the user's words."""
+    if text.status is MessageStatus.QUEUED:
+        if text.send_after is not None and text.send_after > now and text.attempts == 0:
+            return f"Held for quiet hours until {text.send_after.astimezone(zone):%H:%M}"
+        return "Sending"
+    if text.status is MessageStatus.SUBMITTED:
+        return "Sent, waiting for the phone network"
+    if text.status is MessageStatus.DELIVERED:
+        return "Delivered"
+    if text.status is MessageStatus.FAILED:
+        return "Not delivered"
+    return "Not sent" + (f": {text.error}" if text.error else "")

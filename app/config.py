@@ -140,6 +140,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "VONAGE_API_HOST": env.get("VONAGE_API_HOST", "api.nexmo.com"),
         "VONAGE_TIMEOUT_SECONDS": env.number("VONAGE_TIMEOUT_SECONDS", 10),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "GB"),
+        # Shown in every page's footer when set: where people write to a person.
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL"),
         "SMS_COUNTRIES": sms_countries(env.get("SMS_COUNTRIES")),
         # Codes texted by the whole site in an hour: a ceiling on what pumping codes can cost.
         "SMS_CODES_PER_HOUR": env.number("SMS_CODES_PER_HOUR", 500),

@@ -82,3 +82,11 @@ def test_help_explains_each_word_people_can_text_us(client):
     for word in ("BATTERY", "STOP", "START", "HELP"):
         assert f"<dt>{word}</dt>" in page
     assert "Message and data rates may apply." in page
+
+
+def test_the_footer_gives_the_contact_address_when_the_site_has_one(make_app):
+    with_contact = make_app(CONTACT_EMAIL="help@battery.example").test_client().get("/").get_data(as_text=True)
+    without = make_app().test_client().get("/").get_data(as_text=True)
+
+    assert '<a href="mailto:help@battery.example">help@battery.example</a>' in with_contact
+    assert "mailto:" not in without

@@ -78,13 +78,14 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: floa
     sys.exit(f"{what} did not start listening on port {port} within {seconds:.0f} s")
 
 
-def stop(processes: list[subprocess.Popen]) -> None:
-    """Stop the children last-started first (the worker before Redis), each with a grace period."""
+def stop(processes: list[subprocess.Popen], grace: float = 10) -> None:
+    """Stop the children last-started first (the worker before Redis), each process group with SIGTERM and,
+    after `grace` seconds, SIGKILL, as a platform stops a dyno."""
     for process in reversed(processes):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

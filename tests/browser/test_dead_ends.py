@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import User, utcnow
 from tests.support.browser import PHONE, assert_accessible, share_session
-from tests.support.journeys import signed_up_user
+from tests.support.journeys import refreshed, signed_up_user
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.browser
@@ -34,11 +34,6 @@ def signed_in(page, live_app, emulator, sign_in, **person_fields) -> User:
     _, user, session = signed_up_user(emulator, sign_in, "google", phone=NUMBER, **person_fields)
     share_session(page, live_app.url, session)
     return user
-
-
-def refreshed(user: User) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user.id)
 
 
 def test_after_stop_turn_texts_back_on_texts_a_code_to_the_same_number(

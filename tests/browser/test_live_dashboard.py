@@ -13,18 +13,13 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import User
 from tests.support.browser import share_session
-from tests.support.journeys import settled, signed_up_user
+from tests.support.journeys import refreshed, settled, signed_up_user
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.browser
 
 NUMBER = "+447400123456"
 ZONE = "Asia/Tokyo"  # far from the machine's clock, so a time in the wrong zone shows
-
-
-def refreshed(user: User) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user.id)
 
 
 def test_banners_and_readings_update_live_and_the_live_region_says_what_changed(

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.config import load_settings
 from app.environment import database_url
 from app.models import User
+from dev import stop
 from sandbox.server import LiveServer
 from tests.support.database import scratch_database
 from tests.support.emulator import Emulator
@@ -115,17 +115,6 @@ def _start(deploy: Deployment, dyno: str, command: str, **settings: str) -> None
                                   stdout=log, stderr=subprocess.STDOUT)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """As the platform stops a dyno: SIGTERM to every process in it, SIGKILL after the grace."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def deployment(live_emulator, tmp_path_factory):
     folder = tmp_path_factory.mktemp("rehearsal")
@@ -148,8 +137,8 @@ def deployment(live_emulator, tmp_path_factory):
                 _start(deploy, "worker.1", lines["worker"])
             yield deploy
         finally:
-            for dyno in deploy.dynos.values():
-                _stop(dyno)
+            # As the platform stops dynos: SIGTERM to every process of each, SIGKILL after its 30 s.
+            stop(list(deploy.dynos.values()), grace=30)
             for log in deploy.logs.values():
                 log.close()
 

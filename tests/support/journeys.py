@@ -22,6 +22,12 @@ def signed_up_user(emulator, sign_in, platform: str, level: int = 80, phone: str
     return person, user, browser
 
 
+def refreshed(user: User) -> User:
+    """The user as the database holds them now, whatever the workers changed meanwhile."""
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
 def devices_reads(emulator, person) -> int:
     reads = emulator.requests_made(endpoint="devices") + emulator.requests_made(endpoint="paired_devices")
     return len([read for read in reads if read["person_id"] in {person["id"], person["health_user_id"]}])

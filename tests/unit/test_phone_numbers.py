@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from app.config import SMS_COUNTRIES
+from app.environment import SMS_COUNTRIES
 from app.phone.numbers import PhoneNumberError, example_number, in_country, mobile_number
 
 

@@ -19,8 +19,12 @@ accesslog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# Behind the platform's router: trust its X-Forwarded-* headers.
-forwarded_allow_ips = "*"
+# Forwarded headers are read in one place, the app's ProxyFix (FORWARDED_HOPS, app/__init__.py); gunicorn
+# believes none, from any peer. Trusting "*" took X-Forwarded-Proto, -Ssl and -Protocol, and SCRIPT_NAME and
+# PATH_INFO headers, from any client; the default trusts 127.0.0.1, and a UNIX socket peer always.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+forwarder_headers = ""
 
 
 def post_worker_init(worker):

@@ -49,15 +49,13 @@ class AppWorker(HerokuWorker):
             # A horse killed mid-sweep never ran the sweep's `finally`: see to its successor now, not a pass later.
             resume_lost_sweep(alive_within=WORKER_GONE_AFTER)
 
-    def request_stop(self, signum, frame):
-        try:
-            super().request_stop(signum, frame)
-        finally:
-            # RQ takes a second SIGTERM as "stop now" and kills the horse; from the platform it is a repeat.
-            signal.signal(signal.SIGTERM, self.request_stop_again)
-
-    def request_stop_again(self, signum, frame):
-        self.log.info("Worker %s: already stopping after the current job", self.name)
+    def request_force_stop(self, signum, frame):
+        # RQ takes a second SIGTERM as "stop now" and kills the horse; from the platform it is only a repeat.
+        # A second Ctrl-C (SIGINT) still stops at once.
+        if signum == signal.SIGTERM:
+            self.log.info("Worker %s: already stopping after the current job", self.name)
+            return
+        super().request_force_stop(signum, frame)
 
     def request_force_stop_sigrtmin(self, signum, frame):
         # In the horse: the grace is over. The job is cut short here and put back on its queue below.

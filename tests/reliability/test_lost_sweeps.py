@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, text
@@ -72,6 +73,19 @@ def kept_pushes() -> int:
     return count
 
 
+@pytest.fixture
+def worker_connection(app) -> Iterator[Redis]:
+    """The in-process workers' own connection: RQ raises the socket timeout of the connection it is given."""
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    yield connection
+    connection.close()
+
+
+def maintenance_pass(connection: Redis) -> None:
+    """One periodic maintenance pass of a real worker, as it runs every MAINTENANCE_SECONDS between jobs."""
+    AppWorker([sweeps_queue()], connection=connection).run_maintenance_tasks()
+
+
 def test_a_sweep_killed_with_its_work_horse_is_followed_by_the_next_within_a_minute(app, start_worker):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("holding a sweep on a table lock needs PostgreSQL (CI runs this against PostgreSQL)")
@@ -95,52 +109,48 @@ def test_a_sweep_killed_with_its_work_horse_is_followed_by_the_next_within_a_min
     assert worker.process.poll() is None, "the same worker carried on: no restart was needed"
 
 
-def test_a_sweep_whose_successor_redis_refused_is_followed_once_a_worker_runs_its_maintenance(app, make_app):
+def test_a_sweep_whose_successor_redis_refused_is_followed_once_a_worker_runs_its_maintenance(
+        app, make_app, worker_connection):
     # Redis refuses at the moment the sweep ends: its `finally` raises and no successor is written.
     with make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").app_context(), pytest.raises(RedisConnectionError):
         run_sweeps()
     assert scheduled_sweeps() == []
 
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
 
     [scheduled] = scheduled_sweeps()
     slot = slot_of(scheduled)
     assert utcnow().timestamp() < slot <= utcnow().timestamp() + int(app.config["SWEEP_EVERY_SECONDS"])
 
 
-def maintenance_pass(app) -> None:
-    """One periodic maintenance pass of a real worker, as it runs every MAINTENANCE_SECONDS between jobs."""
-    worker = AppWorker([sweeps_queue()], connection=queues.redis)
-    worker.run_maintenance_tasks()
-
-
-def test_a_maintenance_pass_adds_no_sweep_beside_one_already_coming(app):
+def test_a_maintenance_pass_adds_no_sweep_beside_one_already_coming(app, worker_connection):
     sweeps = sweeps_queue()
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
     [scheduled] = scheduled_sweeps()
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
     assert scheduled_sweeps() == [scheduled], "a scheduled sweep is left alone"
 
     sweeps.scheduled_job_registry.remove(scheduled)
     sweeps.enqueue(run_sweeps, job_id=scheduled)
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
     assert scheduled_sweeps() == [], "a queued sweep is left alone"
 
 
-def test_a_long_sweep_gets_no_sibling_while_its_worker_is_alive_and_one_once_its_worker_is_gone(app):
+def test_a_long_sweep_gets_no_sibling_while_its_worker_is_alive_and_one_once_its_worker_is_gone(
+        app, worker_connection):
     sweeps = sweeps_queue()
     job = sweeps.enqueue(run_sweeps, job_id="sweep-1000")
     sweeps.remove(job)
-    running = AppWorker([sweeps], connection=queues.redis)
+    running = AppWorker([sweeps], connection=worker_connection)
     running.prepare_execution(job)
     running.prepare_job_execution(job)
     assert running_sweeps() == ["sweep-1000"]
 
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
     assert scheduled_sweeps() == [], "a running sweep whose worker keeps its heartbeat gets no sibling"
 
     # The whole worker died with it (a dyno SIGKILLed): its heartbeat stops and RQ's started registry keeps the
     # entry for a while yet.
     job.heartbeat(utcnow() - timedelta(minutes=5), ttl=60)
-    maintenance_pass(app)
+    maintenance_pass(worker_connection)
     assert len(scheduled_sweeps()) == 1

@@ -11,6 +11,8 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from app.extensions import QUEUE_NAMES, queues
+from app.models import MessageStatus
+from app.tasks.delivery import Delivery
 from tests.support.journeys import device_in_low, settled, signed_up_user, texts
 from tests.support.polling import wait_until
 
@@ -100,4 +102,34 @@ def test_a_sync_that_cannot_finish_within_the_grace_goes_back_on_its_queue_and_t
     wait_until(lambda: [m for m in emulator.texts_to(user.phone) if m["text"] == low.body], what="the low text on the phone")
     settled(user, reads=2, emulator=emulator, person=person)
     assert len(texts(user, "low")) == 1
+    assert failed_jobs() == {}
+
+
+def test_a_text_cut_off_mid_send_by_sigterm_reaches_the_phone_once(emulator, sign_in, start_worker):
+    worker = start_worker(JOB_GRACE_SECONDS="2")
+    person, user, _ = signed_up_user(emulator, sign_in, "google", level=80)
+    settled(user, reads=1, emulator=emulator, person=person)
+    # Vonage takes the text 8 s after it is sent: longer than the grace, and it takes it all the same.
+    emulator.control("POST", "/faults", vonage={"latency_ms": 8000})
+    emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=10)
+    emulator.sync(person["id"])
+    # The delivery claims its attempt in the outbox before it calls Vonage.
+    [low] = wait_until(lambda: [text for text in texts(user, "low") if text.error == "sending"],
+                       what="the low text's send to be under way")
+    [job_id] = wait_until(lambda: queues.queue("texts").started_job_registry.get_job_ids(cleanup=False),
+                          what="the delivery in a work horse")
+
+    worker.terminate()
+
+    assert exits_before_the_platform_kills_it(worker) == 0, worker.output()
+    job = Job.fetch(job_id, connection=queues.redis)
+    assert job.get_status() == JobStatus.QUEUED
+    assert failed_jobs() == {}
+    emulator.control("POST", "/faults", vonage={"latency_ms": 0})
+    start_worker()
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, what="the delivery put back to run again")
+    # The row is claimed and waits for a receipt instead of sending again; Vonage's receipt then settles it.
+    assert job.return_value() in (Delivery.NOT_DUE, Delivery.ALREADY_SETTLED)
+    wait_until(lambda: texts(user, "low")[0].status == MessageStatus.DELIVERED, what="Vonage's receipt")
+    assert [message["text"] for message in emulator.texts_to(user.phone)].count(low.body) == 1
     assert failed_jobs() == {}

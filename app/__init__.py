@@ -17,14 +17,16 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
     configure_logging(app)
-    hops = int(app.config["FORWARDED_HOPS"])
-    if app.config["APP_ENV"] == "production" and hops > 0:
-        # Behind the platform's router: the client address and scheme come from the X-Forwarded-* entries our
-        # own proxies added, and the per-address rate limits need the real client address. Never the host:
-        # a client can send any X-Forwarded-Host, and absolute URLs come from PUBLIC_URL (app.security).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
+    hops = int(app.config["FORWARDED_HOPS"])
+    if app.config["APP_ENV"] == "production" and hops > 0:
+        # Behind the platform's router, the one place forwarded headers are read (gunicorn reads none): the
+        # client address, scheme and port come from the X-Forwarded-For/-Proto/-Port entries our own proxies
+        # added; the per-address rate limits need the real client address. Never the host: a client can send
+        # any X-Forwarded-Host. Outermost, so that PUBLIC_URL (app.security.PublicHost) has the last word on
+        # the host and port of every absolute URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops)
     return app
 
 

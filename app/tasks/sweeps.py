@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from flask import current_app
+from rq.job import Job
 from sqlalchemy import delete, func, or_, select, update
 
 from app import alerting, alerts, service_status
@@ -41,6 +42,38 @@ def schedule_sweeps(now: datetime | None = None) -> None:
     queues.queue("sweeps").enqueue_at(
         datetime.fromtimestamp(slot, UTC), run_sweeps, job_id=f"sweep-{slot}", result_ttl=interval * 5
     )
+
+
+def resume_lost_sweep(alive_within: timedelta, now: datetime | None = None) -> bool:
+    """Schedule the next sweep unless one is queued, scheduled or running; True if it had to.
+
+    A sweep schedules its successor in its `finally`, which a SIGKILLed or OOM-killed work horse never runs
+    and a Redis error at that moment undoes; every worker calls this in its maintenance pass and after each
+    sweep it runs, so the chain goes on. A started sweep counts as running while its worker's heartbeat is
+    younger than `alive_within` (a long one gets no sibling); one whose worker died with it does not. Racing a
+    sweep in transit can only schedule the slot that sweep schedules itself, and the `sweep-{slot}` id makes
+    the two one job.
+    """
+    now = now or utcnow()
+    sweeps = queues.queue("sweeps")
+    if _sweeps_among(sweeps.get_job_ids()):
+        return False
+    started = Job.fetch_many(_sweeps_among(sweeps.started_job_registry.get_job_ids(cleanup=False)), queues.redis)
+    if any(job and job.last_heartbeat and job.last_heartbeat > now - alive_within for job in started):
+        return False
+    if _sweeps_among(sweeps.scheduled_job_registry.get_job_ids(cleanup=False)):
+        return False
+    schedule_sweeps(now)
+    log.warning("no sweep was queued, scheduled or running: the next one is scheduled")
+    return True
+
+
+def is_sweep(job_id: str) -> bool:
+    return job_id.startswith("sweep-")
+
+
+def _sweeps_among(job_ids: list[str]) -> list[str]:
+    return [job_id for job_id in job_ids if is_sweep(job_id)]
 
 
 def run_sweeps() -> dict[str, int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from rq import Worker
 
@@ -47,6 +49,22 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
+    def dyno(self) -> list[int]:
+        """Every process of this worker's dyno: the worker, its scheduler and its work horse. RQ forks the horse
+        into a process group of its own, so a process group is not the dyno; the session the test started is."""
+        return [pid for pid, _parent, _group, session in process_table() if session == self.process.pid]
+
+    def work_horse(self) -> int | None:
+        """The process RQ forked to run the current job (it leads a process group of its own), if any."""
+        return next((pid for pid, parent, group, _session in process_table()
+                     if parent == self.process.pid and group == pid), None)
+
+    def terminate(self) -> None:
+        """SIGTERM to every process of the dyno, as the platform does on a restart or a deploy."""
+        for pid in self.dyno():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -55,3 +73,19 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+def process_table() -> list[tuple[int, int, int, int]]:
+    """(pid, parent pid, process group, session) of every process on the machine, from /proc."""
+    table = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended while we looked
+            continue
+        # The command name in brackets may hold spaces; the fields after it are state, ppid, pgrp, session.
+        _state, parent, group, session = stat.rsplit(")", 1)[1].split()[:4]
+        table.append((int(entry.name), int(parent), int(group), int(session)))
+    return table

@@ -53,8 +53,9 @@ def low_battery_sync_under_way(emulator, sign_in, start_worker, platform_delay: 
 def test_a_sync_under_way_at_sigterm_finishes_within_the_grace_and_the_worker_exits_cleanly(
     emulator, sign_in, start_worker
 ):
-    # The platform answers after 8 s: longer than RQ's own 6 s grace, well inside ours (20 s by default).
-    worker, person, user, job_id = low_battery_sync_under_way(emulator, sign_in, start_worker, {"latency_ms": 8000})
+    # The platform answers after 8 s: longer than RQ's own 6 s grace, well inside ours (the default 20 s).
+    worker, person, user, job_id = low_battery_sync_under_way(emulator, sign_in, start_worker, {"latency_ms": 8000},
+                                                              JOB_GRACE_SECONDS="20")
 
     worker.terminate()
 

@@ -52,6 +52,8 @@ def app_environment(emulator_url: str) -> dict[str, str]:
         "SYNC_LOCK_SECONDS": "5",
         "SWEEP_EVERY_SECONDS": "2",
         "SYNC_DEBOUNCE_SECONDS": "1",
+        # A worker stopped at the end of a test puts its job back within this, rather than holding teardown.
+        "JOB_GRACE_SECONDS": "5",
         "APP_ENV": "test",
         "DATABASE_URL": required_setting("TEST_DATABASE_URL"),
         "REDIS_URL": required_setting("REDIS_URL"),

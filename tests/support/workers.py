@@ -46,7 +46,8 @@ class WorkerProcess:
         return self
 
     def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL to every process of the dyno, the work horse included, as a crashed or OOM-killed dyno."""
+        self._signal_dyno(signal.SIGKILL)
         self.process.wait()
 
     def dyno(self) -> list[int]:
@@ -61,13 +62,17 @@ class WorkerProcess:
 
     def terminate(self) -> None:
         """SIGTERM to every process of the dyno, as the platform does on a restart or a deploy."""
+        self._signal_dyno(signal.SIGTERM)
+
+    def _signal_dyno(self, signum: int) -> None:
         for pid in self.dyno():
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signum)
 
     def stop(self) -> None:
+        """As the platform stops a dyno: SIGTERM to all of it, SIGKILL what is left after the grace."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

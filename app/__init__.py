@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import dashboard, health, phone, recipients, signin
+    from app import dashboard, health, phone, recipients, signin, yourdata
     from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
@@ -68,4 +68,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(phone.blueprint)
     app.register_blueprint(recipients.blueprint)
+    app.register_blueprint(yourdata.blueprint)
     app.register_blueprint(vonage.blueprint)

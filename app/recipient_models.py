@@ -50,11 +50,12 @@ class Recipient(db.Model):
 
     @property
     def state(self) -> str:
-        """What the dashboard says of it: waiting, stopped, failing or active."""
-        if not self.phone_verified:
-            return "waiting"
+        """What the dashboard says of it: stopped (a STOP, even before it was confirmed), waiting, failing or
+        active."""
         if self.opted_out_at is not None:
             return "stopped"
+        if not self.phone_verified:
+            return "waiting"
         if self.phone_failed_at is not None:
             return "failing"
         return "active"

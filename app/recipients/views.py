@@ -91,7 +91,8 @@ def code_form(recipient_id: int):
             return render_code(recipient, refusal=refusal), 429
         flash(f"We sent a new code to {recipient.phone}.", "info")
         return redirect(url_for("recipients.code_form", recipient_id=recipient.id))
-    error = check_code(user, request.form.get("code", ""), recipient)
+    # A STOP from the number outweighs a code given before it: its owner has said no.
+    error = STOPPED if recipient.opted_out_at is not None else check_code(user, request.form.get("code", ""), recipient)
     if error is not None:
         return render_code(recipient, error=error), 400
     flash(f"{recipient.phone} is confirmed: its owner gets the texts you chose from now on.", "success")

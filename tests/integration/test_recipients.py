@@ -307,9 +307,10 @@ def test_the_per_number_limit_holds_across_accounts_and_a_resend_waits_a_minute(
     assert db.session.scalar(select(db.func.count(Recipient.id))) == 1
 
 
-def test_an_extra_number_that_replied_stop_gets_no_more_codes(app, phones):
+def test_a_number_that_replied_stop_gets_no_more_codes_and_an_earlier_code_no_longer_confirms_it(app, phones):
     browser = signed_in(app, make_user())
     add_number(browser, "07400 123456")
+    code = texted_code(MUM)  # its owner read it, then replied STOP
     reply(browser, "STOP", MUM, "IN-1")
     a_minute_passes(MUM)
 
@@ -319,6 +320,9 @@ def test_an_extra_number_that_replied_stop_gets_no_more_codes(app, phones):
     assert refused.status_code == 429
     assert "replied STOP" in refused.get_data(as_text=True)
     assert len(received(phones, MUM)) == 1  # the code; a STOP from a number never confirmed gets no answer
+    given_before_the_stop = browser.post(f"/people/{the_recipient(MUM).id}/code", data={"code": code})
+    assert given_before_the_stop.status_code == 400
+    assert the_recipient(MUM).state == "stopped"
 
 
 def test_each_number_has_its_own_daily_cap(app, phones):

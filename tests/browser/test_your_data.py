@@ -45,4 +45,6 @@ def test_disconnecting_keeps_the_account_and_its_banner_offers_to_connect_again(
     expect(banner).to_contain_text("You disconnected Google")
     expect(banner.get_by_role("link", name="Connect Google again")).to_have_attribute("href", "/login/google")
     expect(page.locator("#recipients-section")).to_contain_text("Your number")  # the account and its number stay
+    expect(page.locator(".device-none")).to_contain_text("We are not reading your Google account")
+    expect(page.get_by_role("button", name="Check now")).to_have_count(0)
     screenshot(page, "disconnected")

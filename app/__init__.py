@@ -40,7 +40,10 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import security
+    from app import (
+        recipient_models,  # noqa: F401  the extra numbers' table, in the metadata migrations compare
+        security,
+    )
     from app.extensions import csrf, db, limiter, login_manager, migrate, queues, release_session, token_cipher
 
     security.init_app(app)
@@ -57,7 +60,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import dashboard, health, phone, signin
+    from app import dashboard, health, phone, recipients, signin, yourdata
     from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
@@ -66,4 +69,6 @@ def register_blueprints(app: Flask) -> None:
     signin.register_platforms(app)
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(phone.blueprint)
+    app.register_blueprint(recipients.blueprint)
+    app.register_blueprint(yourdata.blueprint)
     app.register_blueprint(vonage.blueprint)

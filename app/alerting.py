@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from app import alerts, outbox
+from app import alerts, audience
 from app.devices import is_watched
 from app.models import ConnectionState, Device, User
 
@@ -46,8 +46,9 @@ def alert_settings(user: User) -> alerts.AlertSettings:
         time_zone=user.time_zone,
         include_scales=user.include_scales,
         paused=user.paused,
-        phone_verified=user.phone_verified,
-        opted_out=user.opted_out_at is not None,
+        # Someone's number must be confirmed and not stopped: the account's own, or an extra one.
+        phone_verified=user.phone_verified or audience.anyone_listens(user),
+        opted_out=not audience.anyone_listens(user),
         connected=user.connection_state is ConnectionState.CONNECTED,
         daily_cap=int(current_app.config.get("DAILY_TEXT_CAP", 5)),
     )
@@ -60,7 +61,7 @@ def decide_for(user: User, devices: list[Device], now: datetime, rule: Rule) -> 
         {str(device.id): state_of(device) for device in devices},
         alert_settings(user),
         now,
-        outbox.texts_sent_today(user, now),
+        audience.fewest_alerts_today(user, now),
     )
     if decision.dropped_for_cap:
         log.info("user %s reached the daily cap; %d texts not sent", user.id, decision.dropped_for_cap)
@@ -84,9 +85,11 @@ def store_states(devices: list[Device], decision: alerts.AlertDecision) -> None:
         device.silent_sent = state.silent_sent
 
 
-def text_key(user: User, text: alerts.Text) -> str:
-    """(user, device, episode, kind): a rerun after a crash decides the same key, so no text goes twice."""
-    return f"{text.kind}:{user.id}:{text.device_key}:{text.episode}"
+def text_key(user: User, text: alerts.Text, recipient_id: int | None = None) -> str:
+    """(user, device, episode, kind, extra number): a rerun after a crash decides the same key, so no text goes
+    twice to any number."""
+    key = f"{text.kind}:{user.id}:{text.device_key}:{text.episode}"
+    return key if recipient_id is None else f"{key}:to:{recipient_id}"
 
 
 def watched_readings(user: User, now: datetime) -> list[alerts.DeviceReading]:

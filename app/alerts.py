@@ -15,11 +15,12 @@ TextKind = Literal["low", "empty", "silent"]
 MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
 URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
 
-LOW_AT_LEVEL = "Battery low: your {name} is at {level}%. Charge it soon so it keeps tracking."
-LOW_NO_LEVEL = "Battery low: your {name} has little charge left. Charge it soon so it keeps tracking."
-EMPTY_AT_LEVEL = "Battery empty: your {name} is at {level}%. Charge it now or it will stop tracking."
-EMPTY_NO_LEVEL = "Battery empty: your {name} is about to switch off. Charge it now to keep tracking."
-SILENT = "Your {name} has not synced for {silence}. Its battery may be flat: charge it, then open its app to sync."
+# {whose} is "your" in the account's own texts and "Sam's" in an extra number's (`render`).
+LOW_AT_LEVEL = "Battery low: {whose} {name} is at {level}%. Charge it soon so it keeps tracking."
+LOW_NO_LEVEL = "Battery low: {whose} {name} has little charge left. Charge it soon so it keeps tracking."
+EMPTY_AT_LEVEL = "Battery empty: {whose} {name} is at {level}%. Charge it now or it will stop tracking."
+EMPTY_NO_LEVEL = "Battery empty: {whose} {name} is about to switch off. Charge it now to keep tracking."
+SILENT = "{Whose} {name} has not synced for {silence}. Its battery may be flat: charge it, then open its app to sync."
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,18 @@ class Text:
     episode: int
     body: str
     send_after: datetime | None = None
+    # The words before they say whose tracker it is, for `body_for`.
+    template: str = ""
+    values: tuple[tuple[str, object], ...] = ()
+
+    def body_for(self, whose: str) -> str:
+        """The same text for someone else's phone: "Battery low: Sam's Charge 6 is at 15%…"."""
+        return render(self.template, dict(self.values), whose) if self.template else self.body
+
+
+def render(template: str, values: Mapping[str, object], whose: str = "your") -> str:
+    """An alert's words, about `whose` tracker ("your" for the account's own number)."""
+    return template.format(**values, whose=whose, Whose=whose[:1].upper() + whose[1:])
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,8 @@ def decide(
         after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
         if kind is not None:
-            body = _battery_text(kind, _device_name(reading), known_level(reading.battery_level))
-            texts.append(Text(kind, reading.device_key, after.episode, body))
+            texts.append(_text(kind, reading.device_key, after.episode, _battery_template(kind, reading.battery_level),
+                               name=_device_name(reading), level=known_level(reading.battery_level)))
     return _deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
@@ -144,8 +157,8 @@ def decide_silence(
                 state = replace(state, silent_sent=False)
             elif not state.silent_sent:
                 state = replace(state, silence=state.silence + 1, silent_sent=True)
-                body = SILENT.format(name=_device_name(reading), silence=_how_long(quiet_since))
-                texts.append(Text("silent", reading.device_key, state.silence, body))
+                texts.append(_text("silent", reading.device_key, state.silence, SILENT,
+                                   name=_device_name(reading), silence=_how_long(quiet_since)))
         new_states[reading.device_key] = state
     return _deliverable(texts, new_states, settings, now, texts_sent_today)
 
@@ -209,12 +222,15 @@ def _device_name(reading: DeviceReading) -> str:
     return display_name(reading.product_name, reading.device_type, MAX_PRODUCT_NAME)
 
 
-def _battery_text(kind: TextKind, name: str, level: int | None) -> str:
+def _text(kind: TextKind, device_key: str, episode: int, template: str, **values: object) -> Text:
+    return Text(kind, device_key, episode, render(template, values), template=template,
+                values=tuple(sorted(values.items())))
+
+
+def _battery_template(kind: TextKind, battery_level: int | None) -> str:
     if kind == "empty":
-        template = EMPTY_NO_LEVEL if level is None else EMPTY_AT_LEVEL
-    else:
-        template = LOW_NO_LEVEL if level is None else LOW_AT_LEVEL
-    return template.format(name=name, level=level)
+        return EMPTY_NO_LEVEL if known_level(battery_level) is None else EMPTY_AT_LEVEL
+    return LOW_NO_LEVEL if known_level(battery_level) is None else LOW_AT_LEVEL
 
 
 def _how_long(quiet_since: timedelta) -> str:

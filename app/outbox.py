@@ -19,6 +19,7 @@ from app import events
 from app.digests import keyed_digest
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.recipient_models import Recipient
 from app.timezones import local_midnight
 from app.wording import VERIFICATION_REDACTED
 
@@ -43,10 +44,11 @@ SETTLED_STATUSES = frozenset({MessageStatus.SUBMITTED, MessageStatus.DELIVERED, 
 
 
 def write_text(
-    user: User, kind: str, key: str, body: str, send_after: datetime | None = None
+    user: User, kind: str, key: str, body: str, send_after: datetime | None = None, recipient: Recipient | None = None
 ) -> tuple[OutgoingMessage | None, bool]:
     """Write the text once per key: the row for `key` (new or existing) and whether this call wrote it. Commits.
 
+    To the account's own number, or to `recipient`, one of its extra numbers (the key must then name it).
     None when the user has no number. Two workers writing the same key at once both succeed, and
     only one of them is told it wrote the row, so only that one starts its delivery.
     """
@@ -54,14 +56,16 @@ def write_text(
         raise ValueError(f"unknown text kind {kind!r}")
     if len(body) > MAX_BODY:
         raise ValueError(f"a text body is at most {MAX_BODY} characters")
-    if not user.phone:
+    holder = recipient or user
+    if not holder.phone:
         return None, False
     now = utcnow()
     values = {
         "user_id": user.id,
+        "recipient_id": recipient.id if recipient is not None else None,
         "idempotency_key": key,
         "kind": kind,
-        "to": user.phone,
+        "to": holder.phone,
         "body": body,
         "status": MessageStatus.QUEUED,
         "attempts": 0,
@@ -149,17 +153,25 @@ def change_if(
 
 
 def flag_phone(user_id: int, phone: str, reason: str | None) -> None:
-    """Mark the number as failing (or, with no reason, working again) for the dashboard; the caller commits."""
-    db.session.execute(
-        update(User)
-        .where(User.id == user_id, User.phone == phone)
-        .values(phone_failed_at=utcnow() if reason else None, phone_failure=reason[:200] if reason else None)
-        .execution_options(synchronize_session=False)
-    )
+    """Mark the number as failing (or, with no reason, working again) for the dashboard, the account's own or an
+    extra one; the caller commits."""
+    values = {"phone_failed_at": utcnow() if reason else None, "phone_failure": reason[:200] if reason else None}
+    for table, owner in ((User, User.id), (Recipient, Recipient.user_id)):
+        db.session.execute(
+            update(table).where(owner == user_id, table.phone == phone).values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def texts_sent_today(user: User, now: datetime) -> int:
-    """Alert texts written for this user since local midnight, so the daily cap spares their phone.
+def to_the_same_number(recipient_id: int | None):
+    """The condition that keeps a count to one number: the account's own (None) or one extra number."""
+    if recipient_id is None:
+        return OutgoingMessage.recipient_id.is_(None)
+    return OutgoingMessage.recipient_id == recipient_id
+
+
+def texts_sent_today(user: User, now: datetime, recipient_id: int | None = None) -> int:
+    """Alert texts written to one of the user's numbers since local midnight, so the daily cap spares that phone.
 
     Counts alert kinds only: codes, the welcome and answers to the user's own replies
     never use up the day's alerts. Skipped rows were never sent and do not count.
@@ -167,6 +179,7 @@ def texts_sent_today(user: User, now: datetime) -> int:
     return db.session.scalar(
         select(func.count(OutgoingMessage.id)).where(
             OutgoingMessage.user_id == user.id,
+            to_the_same_number(recipient_id),
             OutgoingMessage.kind.in_(ALERT_KINDS),
             OutgoingMessage.created_at >= local_midnight(user.time_zone, now),
             OutgoingMessage.status.in_(COUNTED_STATUSES),
@@ -174,12 +187,14 @@ def texts_sent_today(user: User, now: datetime) -> int:
     )
 
 
-def alerts_gone_out_today(user: User, now: datetime, leaving_out: int) -> int:
-    """Alert texts already handed to the provider (or being handed) today: what the send-time cap counts."""
+def alerts_gone_out_today(message: OutgoingMessage, user: User, now: datetime) -> int:
+    """Alert texts already handed to the provider (or being handed) today to the message's number, the message
+    left out: what the send-time cap counts."""
     return db.session.scalar(
         select(func.count(OutgoingMessage.id)).where(
             OutgoingMessage.user_id == user.id,
-            OutgoingMessage.id != leaving_out,
+            to_the_same_number(message.recipient_id),
+            OutgoingMessage.id != message.id,
             OutgoingMessage.kind.in_(ALERT_KINDS),
             OutgoingMessage.created_at >= local_midnight(user.time_zone, now),
             or_(
@@ -191,29 +206,34 @@ def alerts_gone_out_today(user: User, now: datetime, leaving_out: int) -> int:
 
 
 def blocked_reason(message: OutgoingMessage, user: User | None, now: datetime) -> str | None:
-    """Why this text must not go out now, or None: the gates every send passes, checked at send time."""
-    if user is None:
-        return "the account is gone"
-    if user.phone != message.to:
+    """Why this text must not go out now, or None: the gates every send passes, checked at send time, against
+    the number the row is for (the account's own, or an extra one: each has its own confirmation and STOP)."""
+    holder = user if message.recipient_id is None else db.session.get(Recipient, message.recipient_id,
+                                                                        populate_existing=True)
+    if user is None or holder is None:
+        return "the account is gone" if user is None else "the number was removed"
+    if holder.phone != message.to:
         return "the number changed after the text was written"
     if message.kind == VERIFICATION:
         if now - message.created_at > CODE_LIFETIME:
             return "the code expired before it could be sent"
         return None
-    if not user.phone_verified:
+    if not holder.phone_verified:
         return "the number is not verified"
     if message.kind == OPT_OUT_CONFIRMATION:
-        return None if user.opted_out_at is not None else "the user opted back in"
-    if user.opted_out_at is not None:
+        return None if holder.opted_out_at is not None else "the user opted back in"
+    if holder.opted_out_at is not None:
         return "the user replied STOP"
-    return _alert_blocked_reason(message, user, now) if message.kind in ALERT_KINDS else None
+    return _alert_blocked_reason(message, user, holder, now) if message.kind in ALERT_KINDS else None
 
 
-def _alert_blocked_reason(message: OutgoingMessage, user: User, now: datetime) -> str | None:
-    """The gates only alerts pass: not paused, and under the day's cap."""
+def _alert_blocked_reason(message: OutgoingMessage, user: User, holder: User | Recipient, now: datetime) -> str | None:
+    """The gates only alerts pass: not paused, chosen by an extra number, and under that number's daily cap."""
     if user.paused:
         return "alerts are paused"
+    if isinstance(holder, Recipient) and message.kind not in holder.chosen_texts:
+        return "this number no longer gets these texts"
     cap = int(current_app.config["DAILY_TEXT_CAP"])
-    if alerts_gone_out_today(user, now, leaving_out=message.id) >= cap:
+    if alerts_gone_out_today(message, user, now) >= cap:
         return f"the daily cap of {cap} texts is reached"
     return None

@@ -14,6 +14,12 @@ VERIFICATION = (
     "Your Battery Text code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this text."
 )
 VERIFICATION_REDACTED = VERIFICATION.format(code="------")
+# To an extra number: whose trackers, how to agree, how to refuse. Nothing else goes to it before it is confirmed.
+RECIPIENT_CODE = (
+    "Battery Text: {name} asks to text you when their tracker's battery is low. "
+    "To agree, give them code {code}. To refuse, ignore this."
+)
+RECIPIENT_WELCOME = "Battery Text: you will get texts when {name}'s tracker battery runs low. Reply STOP to end."
 WELCOME = (
     "Battery Text is on: we will text this number when a tracker runs low. {levels} "
     "Reply BATTERY for levels, STOP to end."
@@ -50,6 +56,14 @@ MAX_DEVICES = 8  # keeps even a drawer full of trackers inside three segments
 
 def verification_text(code: str) -> str:
     return VERIFICATION.format(code=code)
+
+
+def recipient_code_text(name: str, code: str) -> str:
+    return RECIPIENT_CODE.format(name=name, code=code)
+
+
+def recipient_welcome_text(name: str) -> str:
+    return RECIPIENT_WELCOME.format(name=name)
 
 
 def device_level(device: DeviceReading) -> str:

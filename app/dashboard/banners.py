@@ -41,10 +41,16 @@ def banners(user: User) -> list[Banner]:
     elif user.connection_state in (ConnectionState.NEEDS_RECONNECT, ConnectionState.DISCONNECTED):
         name = platform_name(user.platform)
         reconnect = url_for(f"{user.platform.value}.login") if user.platform.value in platforms else None
-        found.append(Banner(
-            "bad", f"We can no longer read your trackers from {name}, so alerts are off.",
-            (Action(f"Reconnect {name}", reconnect),) if reconnect else (),
-        ))
+        if user.connection_state is ConnectionState.DISCONNECTED:
+            # The user's own choice ("Disconnect, keep my account"), not a fault: say so, and how to come back.
+            said = (f"You disconnected {name}: we do not read your trackers, so alerts are off. Your number, "
+                    "settings and history are kept.")
+            found.append(Banner("warn", said, (Action(f"Connect {name} again", reconnect),) if reconnect else ()))
+        else:
+            found.append(Banner(
+                "bad", f"We can no longer read your trackers from {name}, so alerts are off.",
+                (Action(f"Reconnect {name}", reconnect),) if reconnect else (),
+            ))
     found.extend(phone_banners(user))
     if user.paused:
         found.append(Banner("warn", "Alerts are paused: we send no battery texts.",

@@ -26,7 +26,9 @@ def conversation(user: User, now: datetime, zone: ZoneInfo, moment: Callable, pa
     page = max(1, page)
     rows = db.session.scalars(
         select(OutgoingMessage)
-        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.kind != outbox.VERIFICATION)
+        # The account's own number's texts; an extra number's show as its state in "Who gets these texts".
+        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.recipient_id.is_(None),
+               OutgoingMessage.kind != outbox.VERIFICATION)
         .order_by(OutgoingMessage.created_at.desc(), OutgoingMessage.id.desc())
         .offset((page - 1) * TEXTS_PER_PAGE)
         .limit(TEXTS_PER_PAGE + 1)
@@ -60,7 +62,8 @@ def codes_line(user: User, zone: ZoneInfo) -> str | None:
         return f"Number confirmed {confirmed.day} {confirmed:%b}"
     last = db.session.scalar(
         select(OutgoingMessage.created_at)
-        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.kind == outbox.VERIFICATION)
+        .where(OutgoingMessage.user_id == user.id, OutgoingMessage.recipient_id.is_(None),
+               OutgoingMessage.kind == outbox.VERIFICATION)
         .order_by(OutgoingMessage.created_at.desc())
         .limit(1)
     )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from markupsafe import Markup
 
+from app.audience import recipients_of
 from app.dashboard.chart import battery_chart
 from app.dashboard.conversation import conversation
 from app.devices import SCALE, URGENCY_ORDER, device_kind, fallback_name, unwatched_because, urgency
@@ -39,6 +40,7 @@ def dashboard_parts(user: User, days: int, page: int = 1) -> dict:
         **conversation(user, now, zone, moment, page),
         "last_synced": moment(user.last_synced_at, now, zone),
         "platform_name": platform_name(user.platform),
+        "recipients": recipients_of(user),
     }
 
 

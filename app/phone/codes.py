@@ -1,4 +1,9 @@
-"""Phone codes: a 6-digit code texted to the number, kept only as a hash, checked with a limit on tries."""
+"""Phone codes: a 6-digit code texted to the number, kept only as a hash, checked with a limit on tries.
+
+The same code, limits and tries confirm the account's own number and each of its extra numbers
+(`recipient`): an extra number's code counts against the same per-number, per-account, per-address
+and site-wide hourly limits.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from app.digests import keyed_digest, number_key
 from app.extensions import db, limiter, queues
 from app.models import PhoneVerification, User, utcnow
 from app.phone.numbers import country_refusal
+from app.recipient_models import Recipient
 from app.tasks.delivery import queue_text, start_delivery
 from app.tasks.sync import request_sync
 from app.tasks.welcome import send_welcome
@@ -57,25 +63,28 @@ def code_hash(phone: str, code: str) -> str:
     return keyed_digest(f"{phone}:{code}")
 
 
-def pending_verification(user: User) -> PhoneVerification | None:
-    """The code waiting for the user's current number; one at most, since a new number clears the rest."""
+def codes_for(user: User, recipient: Recipient | None):
+    """The conditions that pick the codes of one number: the account's own (no recipient) or one extra number."""
+    number = PhoneVerification.recipient_id.is_(None) if recipient is None else (
+        PhoneVerification.recipient_id == recipient.id)
+    return PhoneVerification.user_id == user.id, number, PhoneVerification.verified_at.is_(None)
+
+
+def pending_verification(user: User, recipient: Recipient | None = None) -> PhoneVerification | None:
+    """The code waiting for the number's current value; one at most, since a new number clears the rest."""
     return db.session.scalars(
         select(PhoneVerification)
-        .where(
-            PhoneVerification.user_id == user.id,
-            PhoneVerification.phone == user.phone,
-            PhoneVerification.verified_at.is_(None),
-        )
+        .where(*codes_for(user, recipient), PhoneVerification.phone == (recipient or user).phone)
         .order_by(PhoneVerification.id.desc())
         .limit(1)
     ).first()
 
 
-def hourly_counts(user: User, client_address: str | None) -> list[tuple]:
+def hourly_counts(user: User, client_address: str | None, phone: str) -> list[tuple]:
     """Each hourly limit a code counts against, with its Redis key parts; the number only as a keyed hash."""
     site_wide = parse(f"{int(current_app.config['SMS_CODES_PER_HOUR'])} per hour")
     return [
-        (CODES_PER_NUMBER, "phone-codes-number", number_key(user.phone)),
+        (CODES_PER_NUMBER, "phone-codes-number", number_key(phone)),
         (CODES_PER_ACCOUNT, "phone-codes-account", str(user.id)),
         (CODES_PER_ADDRESS, "phone-codes-address", client_address or "unknown"),
         (site_wide, "phone-codes-site", "all"),
@@ -83,43 +92,43 @@ def hourly_counts(user: User, client_address: str | None) -> list[tuple]:
 
 
 def code_refusal(user: User, client_address: str | None, verification: PhoneVerification | None = None,
-                 now: datetime | None = None) -> CodeRefusal | None:
-    """Why no code may be sent to the user's number now, or None: the once-a-minute limit, a country we do not
-    text, the hourly limits (per number, per account, per client address, for the whole site)."""
+                 now: datetime | None = None, recipient: Recipient | None = None) -> CodeRefusal | None:
+    """Why no code may be sent to the user's number (or `recipient`'s) now, or None: the once-a-minute limit, a
+    country we do not text, the hourly limits (per number, per account, per client address, for the whole site)."""
     now = now or utcnow()
-    verification = verification or pending_verification(user)
+    phone = (recipient or user).phone
+    verification = verification or pending_verification(user, recipient)
     if verification is not None and now - verification.last_sent_at < RESEND_AFTER:
         return CodeRefusal(TOO_SOON, too_soon=True, retry_at=verification.last_sent_at + RESEND_AFTER)
-    refused_country = country_refusal(user.phone, current_app.config["SMS_COUNTRIES"])
+    refused_country = country_refusal(phone, current_app.config["SMS_COUNTRIES"])
     if refused_country is not None:
         return CodeRefusal(refused_country)
     rate = limiter.limiter
-    spent = [(limit, *keys) for limit, *keys in hourly_counts(user, client_address) if not rate.test(limit, *keys)]
+    counts = hourly_counts(user, client_address, phone)
+    spent = [(limit, *keys) for limit, *keys in counts if not rate.test(limit, *keys)]
     if spent:
         reset = max(rate.get_window_stats(*count).reset_time for count in spent)
         return CodeRefusal(HOURLY_LIMIT, retry_at=datetime.fromtimestamp(reset, UTC))
     return None
 
 
-def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
-    """Text a fresh code to the user's number unless `code_refusal` says why not."""
+def send_code(user: User, client_address: str | None, recipient: Recipient | None = None) -> CodeRefusal | None:
+    """Text a fresh code to the user's number (or `recipient`'s) unless `code_refusal` says why not."""
     now = utcnow()
-    verification = pending_verification(user)
-    refusal = code_refusal(user, client_address, verification, now)
+    phone = (recipient or user).phone
+    verification = pending_verification(user, recipient)
+    refusal = code_refusal(user, client_address, verification, now, recipient)
     if refusal is not None:
         if refusal.message == HOURLY_LIMIT:
             log.warning("phone code refused for user %s: hourly limit reached", user.id)
         return refusal
     rate = limiter.limiter
-    counts = hourly_counts(user, client_address)
+    counts = hourly_counts(user, client_address, phone)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     if verification is None:
-        db.session.execute(
-            delete(PhoneVerification).where(
-                PhoneVerification.user_id == user.id, PhoneVerification.verified_at.is_(None)
-            )
-        )
-        verification = PhoneVerification(user_id=user.id, phone=user.phone, code_hash=code_hash(user.phone, code),
+        db.session.execute(delete(PhoneVerification).where(*codes_for(user, recipient)))
+        verification = PhoneVerification(user_id=user.id, recipient_id=recipient.id if recipient else None,
+                                         phone=phone, code_hash=code_hash(phone, code),
                                          created_at=now, last_sent_at=now, expires_at=now + CODE_LIFETIME)
         db.session.add(verification)
         db.session.flush()
@@ -128,7 +137,7 @@ def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
         renewed = db.session.execute(
             update(PhoneVerification)
             .where(PhoneVerification.id == verification.id, PhoneVerification.last_sent_at <= now - RESEND_AFTER)
-            .values(code_hash=code_hash(user.phone, code), last_sent_at=now, expires_at=now + CODE_LIFETIME,
+            .values(code_hash=code_hash(phone, code), last_sent_at=now, expires_at=now + CODE_LIFETIME,
                     wrong_attempts=0)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -138,15 +147,18 @@ def send_code(user: User, client_address: str | None) -> CodeRefusal | None:
     for limit, *keys in counts:
         rate.hit(limit, *keys)
     key = f"verification:{user.id}:{verification.id}:{now.isoformat()}"
-    queue_text(user, outbox.VERIFICATION, key, wording.verification_text(code))
-    log.info("phone code sent for user %s", user.id)
+    body = wording.verification_text(code) if recipient is None else wording.recipient_code_text(
+        recipient.known_as, code)
+    queue_text(user, outbox.VERIFICATION, key, body, recipient=recipient)
+    log.info("phone code sent for user %s%s", user.id, " (an extra number)" if recipient else "")
     return None
 
 
-def check_code(user: User, typed: str) -> str | None:
+def check_code(user: User, typed: str, recipient: Recipient | None = None) -> str | None:
     """Verify the typed code, or say why not; every try of six digits counts, right or wrong, before it is
     compared, and anything else (a typo like "12ab") is refused without using one up."""
-    verification = pending_verification(user)
+    phone = (recipient or user).phone
+    verification = pending_verification(user, recipient)
     if verification is None:
         return "There is no code waiting for this number. Send a new code."
     now = utcnow()
@@ -164,7 +176,7 @@ def check_code(user: User, typed: str) -> str | None:
     db.session.commit()
     if not counted:
         return "Too many wrong codes. Send a new code."
-    if not hmac.compare_digest(code_hash(user.phone, code), verification.code_hash):
+    if not hmac.compare_digest(code_hash(phone, code), verification.code_hash):
         db.session.refresh(verification)
         left = MAX_WRONG_CODES - verification.wrong_attempts
         if left <= 0:
@@ -172,6 +184,9 @@ def check_code(user: User, typed: str) -> str | None:
         return f"That code is not right. You have {left} {'try' if left == 1 else 'tries'} left."
     verification.verified_at = now
     verification.wrong_attempts = 0
+    if recipient is not None:
+        recipient_confirmed(user, recipient, now)
+        return None
     user.phone_verified_at = now
     # Verifying is a fresh opt-in: an earlier STOP from this number no longer holds.
     user.opted_out_at = None
@@ -185,6 +200,16 @@ def check_code(user: User, typed: str) -> str | None:
     request_sync(user.platform.value, user.platform_user_id)
     log.info("phone verified for user %s", user.id)
     return None
+
+
+def recipient_confirmed(user: User, recipient: Recipient, now: datetime) -> None:
+    """Its owner gave the code: the extra number gets its chosen texts from now on, and one text saying so."""
+    recipient.phone_verified_at = now
+    recipient.opted_out_at = recipient.phone_failed_at = recipient.phone_failure = None
+    db.session.commit()
+    queue_text(user, outbox.WELCOME, f"welcome:{user.id}:to:{recipient.id}:{now.isoformat()}",
+               wording.recipient_welcome_text(recipient.known_as), recipient=recipient)
+    log.info("an extra number confirmed for user %s", user.id)
 
 
 def queue_test_text(user: User, window: int) -> bool:

@@ -42,7 +42,7 @@ def landing():
         platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in offered_platforms()],
         sandbox=current_app.config["SANDBOX"],
         sandbox_url=current_app.config["SANDBOX_URL"],
-        sample_text=alerts.LOW_AT_LEVEL.format(name="Charge 6", level=15),
+        sample_text=alerts.render(alerts.LOW_AT_LEVEL, {"name": "Charge 6", "level": 15}),
     )
 
 

@@ -10,9 +10,10 @@ from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import func, select
 
-from app import alerting, alerts, locks, outbox, service_status
+from app import alerting, alerts, audience, locks, outbox, service_status
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
+from app.recipient_models import Recipient
 from app.sms import AccountRefused, OutgoingText, PermanentSmsError, TransientSmsError, backend_for
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,14 @@ class Delivery(str, enum.Enum):
 
 
 def queue_text(
-    user: User, kind: str, key: str, body: str, send_after: datetime | None = None
+    user: User, kind: str, key: str, body: str, send_after: datetime | None = None, recipient: Recipient | None = None
 ) -> OutgoingMessage | None:
     """Write the text to the outbox once per key and start its delivery, so a repeated push never texts twice.
 
     Only the caller that wrote the row enqueues the delivery; a row whose enqueue was lost
     (Redis down) is picked up by `resume_stalled_texts`.
     """
-    message, written = outbox.write_text(user, kind, key, body, send_after)
+    message, written = outbox.write_text(user, kind, key, body, send_after, recipient)
     if message is not None and written:
         start_delivery(message)
     return message
@@ -66,9 +67,12 @@ def start_delivery(message: OutgoingMessage) -> None:
 
 
 def queue_alerts(user: User, decision: alerts.AlertDecision) -> None:
-    """Queue each decided alert under its episode's key."""
+    """Queue each decided alert under its episode's key, once for every number that gets that kind of text."""
     for text in decision.texts:
-        queue_text(user, text.kind, alerting.text_key(user, text), text.body, text.send_after)
+        for recipient in audience.alert_receivers(user, text.kind):
+            key = alerting.text_key(user, text, recipient.id if recipient is not None else None)
+            body = text.body_for(audience.whose(recipient))
+            queue_text(user, text.kind, key, body, text.send_after, recipient)
 
 
 def deliver_text(message_id: int) -> Delivery:

@@ -1,4 +1,8 @@
-"""Texts from people's phones: STOP opts out, START opts back in, BATTERY gets the levels, anything else help."""
+"""Texts from people's phones: STOP opts out, START opts back in, BATTERY gets the levels, anything else help.
+
+A number may be an account's own and an extra number of other accounts: a reply acts on each, and STOP from
+an extra number stops that number alone, never the account's own texts or the other extra numbers'.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from app import alerting, events, outbox, wording
 from app.digests import number_key
 from app.extensions import db, limiter
 from app.models import OutgoingMessage, User, utcnow
+from app.recipient_models import Recipient
 from app.sms import e164_number
 from app.tasks.delivery import queue_text
 from app.wording import Reply
@@ -22,33 +27,45 @@ log = logging.getLogger(__name__)
 ANSWERS_PER_NUMBER = parse("5 per hour")
 
 
+def holders_of(phone: str | None) -> list[tuple[User, Recipient | None]]:
+    """Every (account, extra number or None for its own) this number belongs to."""
+    if not phone:
+        return []
+    own = db.session.scalars(select(User).where(User.phone == phone).order_by(User.id)).all()
+    extra = db.session.scalars(select(Recipient).where(Recipient.phone == phone).order_by(Recipient.id)).all()
+    return [(user, None) for user in own] + [
+        (db.session.get(User, recipient.user_id), recipient) for recipient in extra
+    ]
+
+
 def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
     """Act on a reply for every account on that number; a repeated webhook is answered only once."""
     phone = e164_number(msisdn)
     reply = wording.reply_keyword(text)
-    users = db.session.scalars(select(User).where(User.phone == phone).order_by(User.id)).all() if phone else []
-    for user in users:
+    holders = holders_of(phone)
+    for user, recipient in holders:
         if reply is Reply.STOP:
-            opt_out(user)
+            opt_out(user, recipient)
             continue
-        key = f"reply:{inbound_message_id}:{user.id}"
+        key = f"reply:{inbound_message_id}:{user.id}" + (f":to:{recipient.id}" if recipient else "")
         if db.session.scalar(select(func.count()).where(OutgoingMessage.idempotency_key == key)):
             continue  # this reply was answered already: a repeated or replayed webhook
-        body = answer(user, reply)
+        body = answer(user, reply, recipient)
         if not limiter.limiter.hit(ANSWERS_PER_NUMBER, "reply-answers", number_key(phone)):
             # Replies can be sent (or forged) without end; the answers to them cannot. START still took effect.
             log.warning("reply answers to user %s's number held back: hourly limit reached", user.id)
             continue
-        queue_text(user, outbox.REPLY, key, body)
-    log.info("reply %s handled for %s account(s)", reply.value, len(users))
+        queue_text(user, outbox.REPLY, key, body, recipient=recipient)
+    log.info("reply %s handled for %s number(s) of accounts", reply.value, len(holders))
     return reply
 
 
-def answer(user: User, reply: Reply) -> str:
-    """The words that answer a reply other than STOP; START takes effect here."""
+def answer(user: User, reply: Reply, recipient: Recipient | None = None) -> str:
+    """The words that answer a reply other than STOP; START takes effect here, for the number that sent it."""
+    holder = recipient or user
     if reply is Reply.START:
-        body = wording.OPTED_IN if user.opted_out_at is not None else wording.ALREADY_IN
-        user.opted_out_at = None
+        body = wording.OPTED_IN if holder.opted_out_at is not None else wording.ALREADY_IN
+        holder.opted_out_at = None
         db.session.commit()
         events.publish(user.id, {"type": "account", "opted_out": False})
         return body
@@ -57,11 +74,12 @@ def answer(user: User, reply: Reply) -> str:
     return wording.HELP
 
 
-def opt_out(user: User) -> None:
-    """Stop every text to this user, and confirm once per opt-out (a second STOP gets no answer)."""
-    if user.opted_out_at is None:
-        user.opted_out_at = utcnow()
+def opt_out(user: User, recipient: Recipient | None = None) -> None:
+    """Stop every text to this number, and confirm once per opt-out (a second STOP gets no answer)."""
+    holder = recipient or user
+    if holder.opted_out_at is None:
+        holder.opted_out_at = utcnow()
         db.session.commit()
         events.publish(user.id, {"type": "account", "opted_out": True})
-    key = f"opt-out:{user.id}:{user.opted_out_at.isoformat()}"
-    queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.OPTED_OUT)
+    key = f"opt-out:{user.id}:{holder.opted_out_at.isoformat()}" + (f":to:{recipient.id}" if recipient else "")
+    queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.OPTED_OUT, recipient=recipient)

@@ -8,8 +8,9 @@ import logging
 
 from rq import Retry
 
+from app import accounts
 from app.extensions import db, queues, token_cipher
-from app.models import OAuth, User
+from app.models import ConnectionState, OAuth, User
 from app.providers import PlatformError, PlatformRetired, PlatformUnavailable, TokenExpired, client_for
 from app.tokens import session_for
 
@@ -45,6 +46,16 @@ def before_delete(user: User) -> None:
         queues.queue("sweeps").enqueue(
             revoke_grant, row.provider, seal(row.token), subscription, user.platform_user_id, retry=REVOKE_RETRY,
         )
+
+
+def disconnect(user: User) -> None:
+    """"Disconnect, keep my account": our access is withdrawn at the platform (best effort, by a job) and the tokens
+    forgotten, so nothing can call the platform for this user; phone, settings and history stay. Signing in with
+    the platform again connects the account anew and syncing resumes."""
+    before_delete(user)
+    db.session.query(OAuth).filter(OAuth.user_id == user.id).delete()
+    user.fitbit_subscription_id = None
+    accounts.lose_connection(user, ConnectionState.DISCONNECTED)  # commits, and tells open dashboards
 
 
 def revoke_grant(

@@ -213,4 +213,5 @@ def backstop_syncs(now: datetime | None = None) -> int:
         db.session.commit()
     if now.minute == 0:
         queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
+        queues.queue("sweeps").enqueue(maintenance.prune_old_texts)
     return len(users)

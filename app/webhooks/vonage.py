@@ -11,6 +11,7 @@ from sqlalchemy import update
 from app import wording
 from app.extensions import csrf, db, queues
 from app.models import User, utcnow
+from app.recipient_models import Recipient
 from app.sms import e164_number, signature_is_valid
 from app.tasks.receipts import record_receipt
 from app.tasks.replies import handle_reply
@@ -78,12 +79,14 @@ def inbound():
         return "", 200
     text = fields.get("text", "")
     if wording.reply_keyword(text) is wording.Reply.STOP:
-        db.session.execute(
-            update(User)
-            .where(User.phone == phone, User.opted_out_at.is_(None))
-            .values(opted_out_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        # The number stops, whether an account's own or an extra one: never the other numbers of its accounts.
+        for holder in (User, Recipient):
+            db.session.execute(
+                update(holder)
+                .where(holder.phone == phone, holder.opted_out_at.is_(None))
+                .values(opted_out_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         db.session.commit()
     queues.queue("texts").enqueue(handle_reply, msisdn, text, message_id)
     return "", 200

@@ -518,3 +518,31 @@ def test_silent_texts_respect_quiet_hours_and_the_cap():
 def test_a_naive_now_is_refused(decide_function):
     with pytest.raises(ValueError, match="timezone-aware"):
         decide_function([LOW], {}, ACTIVE, datetime(2026, 6, 22, 12), 0)
+
+
+@pytest.mark.parametrize(
+    ("device", "rule", "whose", "words"),
+    [
+        pytest.param(LOW, decide, "your", "Battery low: your Charge 6 is at 18%.", id="the account's own low text"),
+        pytest.param(LOW, decide, "Sam's", "Battery low: Sam's Charge 6 is at 18%.", id="someone else's low text"),
+        pytest.param(EMPTY, decide, "Sam's", "Battery empty: Sam's Charge 6 is about to switch off.",
+                     id="someone else's empty text without a level"),
+        pytest.param(reading(last_sync_at=NOW - timedelta(hours=30)), decide_silence, "Sam's",
+                     "Sam's Charge 6 has not synced for 30 hours.", id="a silence text opens with whose tracker"),
+        pytest.param(reading(last_sync_at=NOW - timedelta(hours=30)), decide_silence, "your",
+                     "Your Charge 6 has not synced for 30 hours.", id="the account's silence text opens with Your"),
+    ],
+)
+def test_the_same_alert_names_whose_tracker_it_is_for_each_number(device, rule, whose, words):
+    (text,) = rule([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
+
+    assert text.body_for(whose).startswith(words)
+    assert text.body_for("your") == text.body
+
+
+def test_an_alert_to_someone_else_with_the_longest_name_fits_one_segment():
+    device = reading(product_name=LONGEST_NAME, battery_status="Empty", battery_level=0)
+
+    (text,) = decide([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
+
+    assert is_single_gsm7_segment(text.body_for("A" * 24 + "'s")), text.body_for("A" * 24 + "'s")

@@ -1,0 +1,53 @@
+"""The extra-number form read and checked: the number, the name its owner knows the account holder by, the texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from app.models import User
+from app.phone.numbers import PhoneNumberError, country_refusal, mobile_number
+from app.recipient_models import CHOOSABLE_TEXTS, Recipient
+
+MAX_KNOWN_AS = 24
+
+
+@dataclass
+class RecipientForm:
+    phone: str | None = None
+    known_as: str = ""
+    texts: list[str] = field(default_factory=lambda: list(CHOOSABLE_TEXTS))
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def chosen_texts(values: list[str]) -> list[str]:
+    """The ticked texts, in the form's order, unknown ones left out."""
+    return [kind for kind in CHOOSABLE_TEXTS if kind in values]
+
+
+def read_texts(values: list[str], form: RecipientForm) -> None:
+    form.texts = chosen_texts(values)
+    if not form.texts:
+        form.errors["texts"] = "Choose at least one text for this number, or remove it."
+
+
+def read_form(posted, region: str, user: User, others: list[Recipient]) -> RecipientForm:
+    """The posted form with an error per field; a number is refused when it already gets the account's texts."""
+    form = RecipientForm(known_as=" ".join(posted.get("known_as", "").split()))
+    read_texts(posted.getlist("texts"), form)
+    if not form.known_as or len(form.known_as) > MAX_KNOWN_AS:
+        form.errors["known_as"] = f"Type your name as they know you, in at most {MAX_KNOWN_AS} letters."
+    try:
+        form.phone = mobile_number(posted.get("phone", ""), region)
+    except PhoneNumberError as error:
+        form.errors["phone"] = str(error)
+        return form
+    refused = country_refusal(form.phone, current_app.config["SMS_COUNTRIES"])
+    if refused is not None:
+        form.errors["phone"] = refused
+    elif form.phone == user.phone:
+        form.errors["phone"] = "That is your own number: it gets our texts already."
+    elif any(other.phone == form.phone for other in others):
+        form.errors["phone"] = "That number is on your list already."
+    return form

@@ -11,7 +11,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
-import responses
 from flask import g
 from sqlalchemy import select, update
 
@@ -22,8 +21,8 @@ from app.recipient_models import Recipient
 from app.tasks.delivery import queue_alerts, queue_text
 from app.timezones import zone_named
 from tests.support.factories import make_device, make_user, run_text_jobs
+from tests.support.vonage import phone_stand_in
 
-PHONE_URL = "http://phone.example.test/vonage/sms/json"
 OWN = "+447700900123"
 MUM = "+447400123456"
 DAD = "+447400123457"
@@ -32,12 +31,9 @@ DAD = "+447400123457"
 @pytest.fixture
 def phones(app, monkeypatch):
     """Every text that reaches a phone is one `responses` call; receipts and replies are taken unsigned."""
-    monkeypatch.setitem(app.config, "SMS_BACKEND", "outbox")
-    monkeypatch.setitem(app.config, "SMS_OUTBOX_URL", PHONE_URL)
     monkeypatch.setitem(app.config, "VONAGE_SIGNATURE_SECRET", None)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(PHONE_URL, json={"message-count": "1", "messages": [{"message-id": "SANDBOX1", "status": "0"}]})
+    with phone_stand_in(app, monkeypatch) as mock:
         yield mock
 
 
@@ -89,8 +85,10 @@ def a_minute_passes(phone: str) -> None:
     db.session.commit()
 
 
-def battery_read(user: User, level: int) -> None:
-    """What a sync does after reading the platform: the rules, the texts, the episode states, in that order."""
+def battery_read(user: User, level: int, *, states_kept: bool = True) -> None:
+    """What a sync does after reading the platform: the rules, the texts, the episode states, in that order;
+    `states_kept=False` is a sync that queued its texts and died before it stored the episode (the rerun then
+    decides the same texts)."""
     db.session.expire_all()
     user = db.session.get(User, user.id)
     devices = list(user.devices)
@@ -98,19 +96,11 @@ def battery_read(user: User, level: int) -> None:
         device.battery_level, device.battery_status, device.last_sync_at = level, None, utcnow()
     decision = alerting.decide_for(user, devices, utcnow(), alerts.decide)
     queue_alerts(user, decision)
+    if not states_kept:
+        db.session.rollback()
+        return
     alerting.store_states(devices, decision)
     db.session.commit()
-
-
-def crash_before_states_are_kept(user: User, level: int) -> None:
-    """A sync that queued its texts and died before it stored the episode: the rerun decides the same texts."""
-    db.session.expire_all()
-    user = db.session.get(User, user.id)
-    devices = list(user.devices)
-    for device in devices:
-        device.battery_level, device.last_sync_at = level, utcnow()
-    queue_alerts(user, alerting.decide_for(user, devices, utcnow(), alerts.decide))
-    db.session.rollback()
 
 
 def reply(client, text: str, number: str, message_id: str):
@@ -145,7 +135,7 @@ def test_a_confirmed_second_number_gets_exactly_one_text_per_episode_whatever_re
     run_text_jobs()
     phones.calls.reset()
 
-    crash_before_states_are_kept(user, 15)
+    battery_read(user, 15, states_kept=False)
     battery_read(user, 15)
     battery_read(user, 14)  # the same episode, read again
     run_text_jobs()

@@ -9,7 +9,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import responses
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -19,18 +18,14 @@ from app.tasks.delivery import deliver_text, queue_text, resume_stalled_texts
 from app.tasks.welcome import after_first_reading, send_welcome
 from app.wording import OPTED_OUT, VERIFICATION_REDACTED, verification_text
 from tests.support.factories import make_device, make_user, run_text_jobs, scheduled_text_jobs, texts_queue
+from tests.support.vonage import phone_stand_in
 
 LOW = "Battery low: your Charge 6 is at 15%. Charge it soon so it keeps tracking."
-PHONE_URL = "http://phone.example.test/vonage/sms/json"
 
 
 @pytest.fixture
 def phone(app, monkeypatch):
-    """A stand-in for the texting service: every text that reaches it is one `responses` call."""
-    monkeypatch.setitem(app.config, "SMS_BACKEND", "outbox")
-    monkeypatch.setitem(app.config, "SMS_OUTBOX_URL", PHONE_URL)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(PHONE_URL, json={"message-count": "1", "messages": [{"message-id": "SANDBOX1", "status": "0"}]})
+    with phone_stand_in(app, monkeypatch) as mock:
         yield mock
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
+
+import responses
 
 # A host only `responses` answers: the SDK is pointed at it, so no test can reach the real Vonage.
 VONAGE_SETTINGS = {
@@ -50,3 +54,17 @@ def vonage_signed(params: dict[str, str], secret: str, timestamp: int | None = N
         value = fields[name].replace("&", "_").replace("=", "_")
         digest.update(f"&{name}={value}".encode())
     return {**fields, "sig": digest.hexdigest()}
+
+
+# The outbox backend posts each text here; `responses` answers as the SMS API does when it takes one.
+PHONE_URL = "http://phone.example.test/vonage/sms/json"
+
+
+@contextmanager
+def phone_stand_in(app, monkeypatch) -> Iterator[responses.RequestsMock]:
+    """A stand-in for the texting service: every text that reaches a phone is one `responses` call."""
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "outbox")
+    monkeypatch.setitem(app.config, "SMS_OUTBOX_URL", PHONE_URL)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(PHONE_URL, json={"message-count": "1", "messages": [{"message-id": "SANDBOX1", "status": "0"}]})
+        yield mock

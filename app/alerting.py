@@ -8,9 +8,10 @@ from datetime import datetime
 
 from flask import current_app
 
-from app import alerts, outbox
+from app import alerts, drain, outbox
 from app.devices import is_watched
 from app.models import ConnectionState, Device, User
+from app.readings import drain_histories
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ Rule = Callable[
 ]
 
 
-def reading_of(device: Device) -> alerts.DeviceReading:
+def reading_of(device: Device, forecast: drain.Forecast | drain.NoForecast | None = None) -> alerts.DeviceReading:
+    confident = isinstance(forecast, drain.Forecast) and forecast.confident
     return alerts.DeviceReading(
         device_key=str(device.id),
         device_type=device.device_type,
@@ -28,7 +30,15 @@ def reading_of(device: Device) -> alerts.DeviceReading:
         battery_status=device.battery_status,
         battery_level=device.battery_level,
         last_sync_at=device.last_seen_at,
+        empty_at=forecast.empty_at if confident else None,
     )
+
+
+def forecasts(user: User, devices: list[Device], now: datetime) -> dict[int, drain.Forecast | drain.NoForecast]:
+    """The drain model's answer for each device, from its stored history, at the user's alert level."""
+    histories = drain_histories(devices, now)
+    return {device.id: drain.forecast(histories.get(device.id, []), user.threshold_percent, now)
+            for device in devices}
 
 
 def state_of(device: Device) -> alerts.EpisodeState:
@@ -55,8 +65,9 @@ def alert_settings(user: User) -> alerts.AlertSettings:
 
 def decide_for(user: User, devices: list[Device], now: datetime, rule: Rule) -> alerts.AlertDecision:
     """Run `rule` (alerts.decide or alerts.decide_silence) on the user's stored devices; changes nothing."""
+    expected = forecasts(user, devices, now)
     decision = rule(
-        [reading_of(device) for device in devices],
+        [reading_of(device, expected[device.id]) for device in devices],
         {str(device.id): state_of(device) for device in devices},
         alert_settings(user),
         now,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
 from app.devices import Battery, battery_state, display_name, is_watched, known_level
+from app.drain import time_left
 from app.timezones import zone_named
 
 TextKind = Literal["low", "empty", "silent"]
@@ -16,6 +17,7 @@ MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segmen
 URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
 
 LOW_AT_LEVEL = "Battery low: your {name} is at {level}%. Charge it soon so it keeps tracking."
+LOW_WITH_TIME_LEFT = "Battery low: your {name} is at {level}%, {left}. Charge it soon."
 LOW_NO_LEVEL = "Battery low: your {name} has little charge left. Charge it soon so it keeps tracking."
 EMPTY_AT_LEVEL = "Battery empty: your {name} is at {level}%. Charge it now or it will stop tracking."
 EMPTY_NO_LEVEL = "Battery empty: your {name} is about to switch off. Charge it now to keep tracking."
@@ -46,6 +48,8 @@ class DeviceReading:
     # The best evidence of the device's last sync (the platform's time, else a changed reading or a push);
     # None when there is none, and then the device cannot be judged silent.
     last_sync_at: datetime | None = None
+    # When the drain model confidently expects it to empty (app/drain.py); None when it is not sure.
+    empty_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,8 @@ def decide(
         after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
         if kind is not None:
-            body = _battery_text(kind, _device_name(reading), known_level(reading.battery_level))
+            body = _battery_text(kind, _device_name(reading), known_level(reading.battery_level),
+                                 _hours_until(reading.empty_at, now))
             texts.append(Text(kind, reading.device_key, after.episode, body))
     return _deliverable(texts, new_states, settings, now, texts_sent_today)
 
@@ -209,12 +214,21 @@ def _device_name(reading: DeviceReading) -> str:
     return display_name(reading.product_name, reading.device_type, MAX_PRODUCT_NAME)
 
 
-def _battery_text(kind: TextKind, name: str, level: int | None) -> str:
+def _battery_text(kind: TextKind, name: str, level: int | None, hours_left: float | None = None) -> str:
     if kind == "empty":
         template = EMPTY_NO_LEVEL if level is None else EMPTY_AT_LEVEL
+    elif level is not None and hours_left is not None:
+        return LOW_WITH_TIME_LEFT.format(name=name, level=level, left=time_left(hours_left))
     else:
         template = LOW_NO_LEVEL if level is None else LOW_AT_LEVEL
     return template.format(name=name, level=level)
+
+
+def _hours_until(moment: datetime | None, now: datetime) -> float | None:
+    """Hours from now until `moment`; None when unknown or already past (then no time is promised)."""
+    if moment is None or moment <= now:
+        return None
+    return (moment - now).total_seconds() / 3600
 
 
 def _how_long(quiet_since: timedelta) -> str:

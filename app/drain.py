@@ -83,6 +83,16 @@ class _Stretch:
         return (self.end - self.start).total_seconds() / 3600
 
 
+def time_left(hours: float) -> str:
+    """How long is left, in the words every text and the dashboard use: "about 14 hours left"."""
+    if hours < 1:
+        return "less than an hour left"
+    if hours < 36:
+        whole = round(hours)
+        return f"about {whole} hour{'s' if whole != 1 else ''} left"
+    return f"about {round(hours / 24)} days left"
+
+
 def forecast(readings: Sequence[Reading], alert_level: int, now: datetime) -> Forecast | NoForecast:
     """Estimate when the device reaches `alert_level` and empties, so texts can say when to charge.
 

@@ -10,7 +10,7 @@ from flask import current_app
 
 from app import alerts, drain, outbox
 from app.devices import is_watched
-from app.models import ConnectionState, Device, User
+from app.models import ConnectionState, Device, User, utcnow
 from app.readings import drain_histories
 
 log = logging.getLogger(__name__)
@@ -31,14 +31,21 @@ def reading_of(device: Device, forecast: drain.Forecast | drain.NoForecast | Non
         battery_level=device.battery_level,
         last_sync_at=device.last_seen_at,
         empty_at=forecast.empty_at if confident else None,
+        threshold_percent=device.alert_level,
+        muted=bool(device.muted),
     )
 
 
 def forecasts(user: User, devices: list[Device], now: datetime) -> dict[int, drain.Forecast | drain.NoForecast]:
     """The drain model's answer for each device, from its stored history, at the user's alert level."""
     histories = drain_histories(devices, now)
-    return {device.id: drain.forecast(histories.get(device.id, []), user.threshold_percent, now)
+    return {device.id: drain.forecast(histories.get(device.id, []), alert_level(user, device), now)
             for device in devices}
+
+
+def alert_level(user: User, device: Device) -> int:
+    """The device's own alert level, else the account's: what its low text and its forecast count to."""
+    return device.alert_level or user.threshold_percent
 
 
 def state_of(device: Device) -> alerts.EpisodeState:
@@ -48,14 +55,14 @@ def state_of(device: Device) -> alerts.EpisodeState:
     )
 
 
-def alert_settings(user: User) -> alerts.AlertSettings:
+def alert_settings(user: User, now: datetime | None = None) -> alerts.AlertSettings:
     return alerts.AlertSettings(
         threshold_percent=user.threshold_percent,
         quiet_start=user.quiet_start,
         quiet_end=user.quiet_end,
         time_zone=user.time_zone,
         include_scales=user.include_scales,
-        paused=user.paused,
+        paused=user.paused_at(now or utcnow()),
         phone_verified=user.phone_verified,
         opted_out=user.opted_out_at is not None,
         connected=user.connection_state is ConnectionState.CONNECTED,
@@ -69,7 +76,7 @@ def decide_for(user: User, devices: list[Device], now: datetime, rule: Rule) -> 
     decision = rule(
         [reading_of(device, expected[device.id]) for device in devices],
         {str(device.id): state_of(device) for device in devices},
-        alert_settings(user),
+        alert_settings(user, now),
         now,
         outbox.texts_sent_today(user, now),
     )

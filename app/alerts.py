@@ -11,10 +11,10 @@ from app.devices import Battery, battery_state, display_name, is_watched, known_
 from app.drain import time_left
 from app.timezones import zone_named
 
-TextKind = Literal["low", "empty", "silent"]
+TextKind = Literal["low", "empty", "silent", "reminder"]
 
 MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
-URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
+URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2, "reminder": 3}  # which texts the daily cap keeps first
 
 LOW_AT_LEVEL = "Battery low: your {name} is at {level}%. Charge it soon so it keeps tracking."
 LOW_WITH_TIME_LEFT = "Battery low: your {name} is at {level}%, {left}. Charge it soon."
@@ -50,6 +50,8 @@ class DeviceReading:
     last_sync_at: datetime | None = None
     # When the drain model confidently expects it to empty (app/drain.py); None when it is not sure.
     empty_at: datetime | None = None
+    threshold_percent: int | None = None  # the device's own alert level, over the account's
+    muted: bool = False  # its state moves on, but no text is sent about it
 
 
 @dataclass(frozen=True)
@@ -111,14 +113,15 @@ def decide(
         if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
         before = states.get(reading.device_key, EpisodeState())
-        battery = battery_state(reading.battery_status, reading.battery_level, settings.threshold_percent)
+        threshold = reading.threshold_percent or settings.threshold_percent
+        battery = battery_state(reading.battery_status, reading.battery_level, threshold)
         after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
-        if kind is not None:
+        if kind is not None and not reading.muted:
             body = _battery_text(kind, _device_name(reading), known_level(reading.battery_level),
                                  _hours_until(reading.empty_at, now))
             texts.append(Text(kind, reading.device_key, after.episode, body))
-    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+    return deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
 def decide_silence(
@@ -150,9 +153,9 @@ def decide_silence(
             elif not state.silent_sent:
                 state = replace(state, silence=state.silence + 1, silent_sent=True)
                 body = SILENT.format(name=_device_name(reading), silence=_how_long(quiet_since))
-                texts.append(Text("silent", reading.device_key, state.silence, body))
+                texts += [] if reading.muted else [Text("silent", reading.device_key, state.silence, body)]
         new_states[reading.device_key] = state
-    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+    return deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
 def _require_aware(now: datetime) -> None:
@@ -172,23 +175,25 @@ def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, 
     return state, None
 
 
-def _deliverable(
+def deliverable(
     texts: list[Text],
     states: dict[str, EpisodeState],
     settings: AlertSettings,
     now: datetime,
     texts_sent_today: int,
 ) -> AlertDecision:
+    """No texts for a paused, opted-out, unverified or disconnected user; the most urgent under the cap, held
+    through quiet hours."""
     if settings.paused or settings.opted_out or not settings.phone_verified or not settings.connected:
         return AlertDecision((), states)
     room = max(0, settings.daily_cap - texts_sent_today)
     kept = sorted(texts, key=lambda text: URGENCY[text.kind])[:room]
-    send_after = _quiet_hours_end(settings, now)
+    send_after = quiet_hours_end(settings, now)
     held = tuple(replace(text, send_after=send_after) for text in kept)
     return AlertDecision(held, states, dropped_for_cap=len(texts) - len(kept))
 
 
-def _quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
+def quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
     """Hold a text decided at night until the user's quiet hours end, in UTC for the outbox.
 
     The window is read in the user's own time zone (an unknown zone counts as UTC) and may wrap

@@ -211,7 +211,7 @@ def blocked_reason(message: OutgoingMessage, user: User | None, now: datetime) -
 
 def _alert_blocked_reason(message: OutgoingMessage, user: User, now: datetime) -> str | None:
     """The gates only alerts pass: not paused, and under the day's cap."""
-    if user.paused:
+    if user.paused_at(now):
         return "alerts are paused"
     cap = int(current_app.config["DAILY_TEXT_CAP"])
     if alerts_gone_out_today(user, now, leaving_out=message.id) >= cap:

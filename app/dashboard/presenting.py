@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from markupsafe import Markup
 
+from app.alerting import alert_level
 from app.dashboard.chart import battery_chart
 from app.dashboard.conversation import conversation
 from app.devices import SCALE, URGENCY_ORDER, device_kind, fallback_name, unwatched_because, urgency
@@ -47,8 +48,8 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
     """One device as its card shows it: how urgent, since when silent, its chart from its first reading."""
     name = device.product_name or fallback_name(device.device_type).capitalize()
     unwatched = unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
-    state = urgency(device.battery_status, device.battery_level, user.threshold_percent, device.last_seen_at, now,
-                    silent_after)
+    level = alert_level(user, device)
+    state = urgency(device.battery_status, device.battery_level, level, device.last_seen_at, now, silent_after)
     return {
         "device": device,
         "name": name,
@@ -58,7 +59,7 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
         "silent_for": quiet_for(now - device.last_seen_at) if state == "silent" and not unwatched else None,
         "order": (unwatched is not None, device_kind(device.device_type) == SCALE, URGENCY_ORDER.index(state), name),
         "last_sync": moment(device.last_seen_at, now, zone),
-        "chart": Markup(battery_chart(history, now, days, zone.key, threshold=user.threshold_percent, label=name,
+        "chart": Markup(battery_chart(history, now, days, zone.key, threshold=level, label=name,
                                       since=first_reading)),
         "unwatched": UNWATCHED_NOTES.get(unwatched),
     }

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from app import alerts, drain, outbox
+from app import alerts, drain, outbox, reminders
 from app.devices import is_watched
 from app.models import ConnectionState, Device, User, utcnow
 from app.readings import drain_histories
@@ -114,3 +114,17 @@ def watched_readings(user: User, now: datetime) -> list[alerts.DeviceReading]:
         reading_of(device) for device in devices
         if is_watched(device.device_type, device.last_seen_at, user.include_scales, now)
     ]
+
+
+def reminder_for(user: User, now: datetime) -> alerts.Text | None:
+    """The evening reminder the user is due now, if any (`reminders.decide_reminder`); changes nothing."""
+    if user.remind_at is None:
+        return None
+    devices = list(user.devices)
+    expected = forecasts(user, devices, now)
+    candidates = [
+        reminders.Candidate(reading_of(device), forecast.level, forecast.reaches_alert_at, bool(device.in_low))
+        for device in devices if isinstance(forecast := expected[device.id], drain.Forecast)
+    ]
+    return reminders.decide_reminder(candidates, alert_settings(user, now), user.remind_at, now,
+                                     outbox.texts_sent_today(user, now))

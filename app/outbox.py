@@ -30,7 +30,7 @@ FIRST_READING = "first_reading"
 REPLY = "reply"
 OPT_OUT_CONFIRMATION = "opt_out"
 TEST = "test"
-ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired"})
+ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired", "reminder"})
 # Texts that need a verified number and no opt-out.
 OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, FIRST_READING, REPLY, TEST}
 KINDS = OPTED_IN_KINDS | {VERIFICATION, OPT_OUT_CONFIRMATION}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from app import alerting, alerts
+from sqlalchemy import select
+
+from app import alerting, alerts, reminders
 from app.extensions import db
-from app.models import BatteryReading, Device, User, utcnow
+from app.models import BatteryReading, Device, OutgoingMessage, User, utcnow
+from app.tasks.reminders import remind_due_users
 from tests.support.factories import make_device, make_user
 
 
@@ -40,3 +44,51 @@ def test_a_device_with_too_little_history_gets_the_plain_low_text(app):
     drained_history(device, rate=3, hours=2, ends_at=18, now=now)
     (text,) = alerting.decide_for(user, [device], now, alerts.decide).texts
     assert text.body == "Battery low: your Charge 6 is at 18%. Charge it soon so it keeps tracking."
+
+
+def reminder_rows(user: User) -> list[OutgoingMessage]:
+    db.session.expire_all()
+    return db.session.scalars(select(OutgoingMessage).where(OutgoingMessage.user_id == user.id,
+                                                            OutgoingMessage.kind == "reminder")).all()
+
+
+def test_the_evening_sweep_reminds_once_and_places_the_next_evening(app):
+    now = utcnow()
+    zone = "Asia/Tokyo"
+    local = now.astimezone(ZoneInfo(zone))
+    reminder_time = (local - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
+    user = make_user(time_zone=zone, remind_at=reminder_time)
+    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=45, last_sync_at=now)
+    drained_history(device, rate=2, hours=24, ends_at=45, now=now)
+
+    assert remind_due_users(now) == 1
+    assert remind_due_users(now + timedelta(minutes=1)) == 0  # the next is tomorrow's
+    (row,) = reminder_rows(user)
+    assert row.body == "Charge tonight: your Charge 6 is at 45% and should run low before this time tomorrow."
+    assert row.idempotency_key == f"reminder:{user.id}:evening:{(local - timedelta(minutes=5)):%Y%m%d}"
+    assert db.session.get(User, user.id).next_reminder_at == reminders.next_moment(reminder_time, zone, now)
+
+
+def test_a_changed_reminder_time_the_same_evening_sends_no_second_text(app):
+    now = datetime(2026, 11, 30, 20, 40, tzinfo=UTC)
+    user = make_user(time_zone="UTC", remind_at=time(20, 10))
+    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=45, last_sync_at=now)
+    drained_history(device, rate=2, hours=24, ends_at=45, now=now)
+    assert remind_due_users(now) == 1
+    user.remind_at = time(20, 30)
+    db.session.commit()
+    assert db.session.get(User, user.id).next_reminder_at is None
+    remind_due_users(now)
+    assert len(reminder_rows(user)) == 1
+
+
+def test_no_reminder_for_a_tracker_that_lasts_or_is_already_low(app):
+    now = utcnow()
+    user = make_user(time_zone="UTC", remind_at=(now - timedelta(minutes=1)).time())
+    lasting = make_device(user, "Inspire 3", battery_status="High", battery_level=90, last_sync_at=now)
+    drained_history(lasting, rate=1, hours=24, ends_at=90, now=now)
+    low = make_device(user, "Charge 6", battery_status="Low", battery_level=15, last_sync_at=now, in_low=True,
+                      low_episode=1)
+    drained_history(low, rate=2, hours=24, ends_at=15, now=now)
+    assert remind_due_users(now) == 0
+    assert reminder_rows(user) == []

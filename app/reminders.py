@@ -18,6 +18,9 @@ REMINDER_MANY = "Charge tonight: your {names} should run low before this time to
 REMINDER_COUNT = "Charge tonight: {count} of your trackers should run low before this time tomorrow."
 # A reminder found later than this after its moment (a worker down all evening) is not sent at all.
 LATE_LIMIT = timedelta(hours=1)
+# Expected to get there up to this long after the same time tomorrow still counts: a forecast is a guess, and
+# a reminder too many costs less than a tracker dead by the afternoon (docs/prediction.md, the backtest).
+SAFETY_MARGIN = timedelta(minutes=30)
 EVENING = "evening"  # the reminder's device key: one text per user per evening, whatever it names
 
 
@@ -61,8 +64,9 @@ def decide_reminder(
     """The evening's one reminder, or None: no device due, too late, in quiet hours, or a gate says no.
 
     Due: watched, not muted, not already in a low episode (it had its low text), and expected to reach
-    its alert level before the same time tomorrow. Its key holds the evening's local date, so a rerun,
-    a second sweep or a changed reminder time never sends a second text that evening. A reminder due
+    its alert level before the same time tomorrow (SAFETY_MARGIN after it still counts). Its key holds the
+    evening's local date, so a rerun, a second sweep or a changed reminder time never sends a second text
+    that evening. A reminder due
     in quiet hours is not sent: "charge tonight" is no use the next morning.
     """
     moment = last_moment(remind_at, settings.time_zone, now)
@@ -75,7 +79,7 @@ def decide_reminder(
         candidate for candidate in candidates
         if is_watched(candidate.reading.device_type, candidate.reading.last_sync_at, settings.include_scales, now)
         and not candidate.reading.muted and not candidate.in_low
-        and candidate.reaches_alert_at is not None and candidate.reaches_alert_at < tomorrow
+        and candidate.reaches_alert_at is not None and candidate.reaches_alert_at < tomorrow + SAFETY_MARGIN
     ]
     if not due:
         return None

@@ -77,9 +77,9 @@ def test_a_gap_of_days_is_not_read_as_a_slow_drain():
 
 
 def test_recent_stretches_weigh_more_than_old_habits():
-    old = drained(2, hours=24 * 5, end=NOW - timedelta(days=6))
-    recent = drained(8, hours=24 * 2)
-    assert forecast(old + recent, ALERT, NOW).rate_per_hour == pytest.approx(8, rel=0.1)
+    old = drained(3, hours=72, end=NOW - timedelta(days=8))
+    recent = drained(6, hours=72)
+    assert forecast(old + recent, ALERT, NOW).rate_per_hour == pytest.approx(6, rel=0.1)
 
 
 def test_hours_on_the_charger_at_full_are_not_discharge():
@@ -126,18 +126,36 @@ def test_readings_exactly_12_hours_apart_are_one_stretch():
     assert forecast(history, ALERT, NOW).rate_per_hour == pytest.approx(2)
 
 
-@pytest.mark.parametrize(("rise", "one_stretch"), [(2, True), (3, False)])
-def test_a_rise_of_three_points_is_a_charge_and_two_is_noise(rise, one_stretch):
+@pytest.mark.parametrize(("rise", "one_stretch"), [(4, True), (5, False)])
+def test_a_rise_of_five_points_is_a_charge_and_four_is_noise(rise, one_stretch):
     first = [Reading(NOW - timedelta(hours=12 - hour), 80 - hour) for hour in range(6)]
     second = [Reading(NOW - timedelta(hours=6 - hour), 75 + rise - hour) for hour in range(7)]
     result = forecast(first + second, ALERT, NOW)
     assert result.evidence_hours == pytest.approx(12 if one_stretch else 11)
 
 
-def test_a_status_going_up_is_a_charge_even_without_a_level_rise():
-    history = [Reading(NOW - timedelta(hours=12 - hour), 40 - hour, "Low" if hour < 6 else "Medium")
+def test_a_status_going_up_without_a_level_is_a_charge():
+    before = [Reading(NOW - timedelta(hours=12 - hour), 40 - hour, "Medium") for hour in range(6)]
+    charged = [Reading(NOW - timedelta(hours=6, minutes=30), None, "High")]
+    after = [Reading(NOW - timedelta(hours=6 - hour), 35 - hour, "Medium") for hour in range(7)]
+    assert forecast(before + charged + after, ALERT, NOW).evidence_hours == pytest.approx(11)
+
+
+def test_a_status_going_up_beside_a_level_that_does_not_rise_is_no_charge():
+    history = [Reading(NOW - timedelta(hours=12 - hour), 30 - hour, "Low" if hour % 2 else "Medium")
                for hour in range(13)]
-    assert forecast(history, ALERT, NOW).evidence_hours == pytest.approx(11)
+    assert forecast(history, ALERT, NOW).evidence_hours == pytest.approx(12)
+
+
+@pytest.mark.parametrize("wild", [-10, 10])
+def test_a_lone_wild_reading_is_left_out_and_a_real_charge_is_not(wild):
+    history = [Reading(NOW - timedelta(hours=12 - hour), 80 - 2 * hour) for hour in range(13)]
+    history[6] = Reading(history[6].read_at, history[6].level + wild)
+    result = forecast(history, ALERT, NOW)
+    assert (result.evidence_hours, result.rate_per_hour) == (pytest.approx(12), pytest.approx(2))
+    charged = history[:6] + [Reading(history[6].read_at, 95)] + [
+        Reading(reading.read_at, 95 - 2 * (index + 1)) for index, reading in enumerate(history[7:])]
+    assert forecast(charged, ALERT, NOW).evidence_hours == pytest.approx(11)
 
 
 @pytest.mark.parametrize(
@@ -180,3 +198,26 @@ def test_confidence_needs_stretches_that_agree(seed, confident):
         end = NOW - timedelta(days=len(rates) - 1 - day)
         history += drained(rate, hours=14, end=end, seed=rng.randint(0, 99))
     assert forecast(history, ALERT, NOW).confident is confident
+
+
+def day_and_night(days, day_rate, night_rate, end=NOW):
+    """Hourly readings over `days` days: `day_rate` %/h from 07:00 to 23:00 UTC, `night_rate` at night, charged
+    back to 100 when it would pass 10 %."""
+    readings, level = [], 100.0
+    start = end - timedelta(days=days)
+    for hour in range(days * 24 + 1):
+        moment = start + timedelta(hours=hour)
+        readings.append(Reading(moment, round(level)))
+        level -= night_rate if moment.hour >= 23 or moment.hour < 7 else day_rate
+        level = 100.0 if level < 10 else level
+    return readings
+
+
+def test_a_device_that_drains_less_at_night_is_expected_to_last_longer_overnight():
+    evening = datetime(2026, 6, 22, 22, 0, tzinfo=UTC)
+    result = forecast(day_and_night(7, day_rate=4, night_rate=1, end=evening), ALERT, evening)
+    overnight = result.level_at(evening) - result.level_at(evening + timedelta(hours=8))  # truly 11 points
+    by_day = result.level_at(evening + timedelta(hours=9)) - result.level_at(evening + timedelta(hours=17))  # 32
+    flat = 8 * result.rate_per_hour
+    assert overnight < 0.7 * by_day
+    assert overnight < 0.75 * flat

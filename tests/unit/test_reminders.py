@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from app.alerts import AlertSettings, DeviceReading
-from app.reminders import Candidate, decide_reminder, last_moment, next_moment
+from app.reminders import SAFETY_MARGIN, Candidate, decide_reminder, last_moment, next_moment
 from app.segments import is_single_gsm7_segment
 
 ZONE = "America/New_York"
@@ -33,9 +33,10 @@ def test_a_tracker_due_before_this_time_tomorrow_gets_one_reminder_keyed_by_the_
 @pytest.mark.parametrize(
     ("candidate", "reminded"),
     [
-        pytest.param(replace(WATCH, reaches_alert_at=TOMORROW - timedelta(seconds=1)), True,
-                     id="due one second before this time tomorrow"),
-        pytest.param(replace(WATCH, reaches_alert_at=TOMORROW), False, id="due exactly this time tomorrow: it lasts"),
+        pytest.param(replace(WATCH, reaches_alert_at=TOMORROW + SAFETY_MARGIN - timedelta(seconds=1)), True,
+                     id="due just within half an hour after this time tomorrow: the safety margin"),
+        pytest.param(replace(WATCH, reaches_alert_at=TOMORROW + SAFETY_MARGIN), False,
+                     id="due half an hour after this time tomorrow: it lasts"),
         pytest.param(replace(WATCH, reaches_alert_at=EVENING - timedelta(hours=2)), True,
                      id="expected to be low already but no episode yet"),
         pytest.param(replace(WATCH, reaches_alert_at=None), False, id="no estimate: no guess"),
@@ -75,7 +76,7 @@ def test_gates_quiet_hours_and_lateness(settings, now, sent_today, reminded):
 def test_one_text_names_every_tracker_due_and_none_that_lasts():
     band = replace(WATCH, reading=replace(WATCH.reading, device_key="2", product_name="Charge 6"))
     lasting = replace(WATCH, reading=replace(WATCH.reading, device_key="3", product_name="Inspire 3"),
-                      reaches_alert_at=TOMORROW + timedelta(hours=5))
+                      reaches_alert_at=TOMORROW + timedelta(hours=5))  # lasts
     text = reminder([WATCH, band, lasting])
     assert text.body == "Charge tonight: your Pixel Watch 3 and Charge 6 should run low before this time tomorrow."
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import alerting, alerts, reminders
+from app.dashboard.presenting import dashboard_parts
 from app.extensions import db
 from app.models import BatteryReading, Device, OutgoingMessage, User, utcnow
 from app.tasks.reminders import remind_due_users
@@ -92,3 +93,35 @@ def test_no_reminder_for_a_tracker_that_lasts_or_is_already_low(app):
     drained_history(low, rate=2, hours=24, ends_at=15, now=now)
     assert remind_due_users(now) == 0
     assert reminder_rows(user) == []
+
+
+def test_a_card_says_how_long_the_battery_lasts_and_draws_the_expected_drain(app):
+    now = utcnow()
+    user = make_user()
+    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=48, last_sync_at=now)
+    drained_history(device, rate=1, hours=24, ends_at=48, now=now)
+    (card,) = dashboard_parts(user, 7)["cards"]
+    assert card["outlook"] == "About 2 days left"
+    assert 'class="expected"' in card["chart"]
+
+
+def test_a_card_with_little_history_says_so_and_guesses_nothing(app):
+    now = utcnow()
+    user = make_user()
+    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=48, last_sync_at=now)
+    drained_history(device, rate=1, hours=3, ends_at=48, now=now)
+    (card,) = dashboard_parts(user, 7)["cards"]
+    assert card["outlook"] == "Not enough history yet to say how long it lasts."
+    assert 'class="expected"' not in card["chart"]
+
+
+def test_the_live_parts_carry_the_outlook_and_a_muted_trackers_note(app):
+    now = utcnow()
+    user = make_user()
+    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=48, last_sync_at=now, muted=True,
+                         alert_level=30)
+    drained_history(device, rate=1, hours=24, ends_at=48, now=now)
+    page = app.test_client(user=user).get("/dashboard/parts").get_data(as_text=True)
+    assert "About 2 days left" in page
+    assert "Muted: no texts about it." in page
+    assert "your alert level (30%)" in page

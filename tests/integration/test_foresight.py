@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app import alerting, alerts, reminders
 from app.dashboard.presenting import dashboard_parts
-from app.extensions import db
-from app.models import BatteryReading, Device, OutgoingMessage, User, utcnow
-from app.tasks.reminders import remind_due_users
+from app.extensions import db, queues
+from app.models import BatteryReading, ConnectionState, Device, OutgoingMessage, User, utcnow
+from app.tasks.reminders import remind_due_users, send_evening_reminder
 from tests.support.factories import make_device, make_user
 
 
@@ -53,7 +53,25 @@ def reminder_rows(user: User) -> list[OutgoingMessage]:
                                                             OutgoingMessage.kind == "reminder")).all()
 
 
-def test_the_evening_sweep_reminds_once_and_places_the_next_evening(app):
+def test_the_sweep_hands_each_due_user_to_a_job_once_and_places_the_next_evening(app):
+    now = utcnow()
+    due = make_user(time_zone="Asia/Tokyo", remind_at=time(20, 0), next_reminder_at=now - timedelta(minutes=1))
+    not_placed = make_user(time_zone="Europe/London", remind_at=time(21, 0))
+    make_user().remind_at = None  # reminders turned off (a new account has them on)
+    db.session.commit()
+    make_user(remind_at=time(20, 0), next_reminder_at=now + timedelta(hours=1))  # not yet
+    make_user(remind_at=time(20, 0), connection_state=ConnectionState.NEEDS_RECONNECT)
+
+    assert remind_due_users(now) == 2
+    assert remind_due_users(now) == 0
+    jobs = [queues.queue("default").fetch_job(job_id) for job_id in queues.queue("default").get_job_ids()]
+    assert sorted(job.args[0] for job in jobs) == sorted([due.id, not_placed.id])
+    assert db.session.get(User, due.id).next_reminder_at == reminders.next_moment(time(20, 0), "Asia/Tokyo", now)
+    assert db.session.get(User, not_placed.id).next_reminder_at == reminders.next_moment(time(21, 0), "Europe/London",
+                                                                                         now)
+
+
+def test_the_reminder_job_texts_once_an_evening(app):
     now = utcnow()
     zone = "Asia/Tokyo"
     local = now.astimezone(ZoneInfo(zone))
@@ -62,12 +80,12 @@ def test_the_evening_sweep_reminds_once_and_places_the_next_evening(app):
     device = make_device(user, "Charge 6", battery_status="Medium", battery_level=45, last_sync_at=now)
     drained_history(device, rate=2, hours=24, ends_at=45, now=now)
 
-    assert remind_due_users(now) == 1
-    assert remind_due_users(now + timedelta(minutes=1)) == 0  # the next is tomorrow's
+    assert send_evening_reminder(user.id, now) is True
+    assert send_evening_reminder(user.id, now + timedelta(minutes=1)) is True  # a repeated job, the same key
     (row,) = reminder_rows(user)
     assert row.body == "Charge tonight: your Charge 6 is at 45% and should run low before this time tomorrow."
     assert row.idempotency_key == f"reminder:{user.id}:evening:{(local - timedelta(minutes=5)):%Y%m%d}"
-    assert db.session.get(User, user.id).next_reminder_at == reminders.next_moment(reminder_time, zone, now)
+    assert send_evening_reminder(user.id, now + timedelta(hours=2)) is False  # too late for this evening
 
 
 def test_a_changed_reminder_time_the_same_evening_sends_no_second_text(app):
@@ -75,11 +93,11 @@ def test_a_changed_reminder_time_the_same_evening_sends_no_second_text(app):
     user = make_user(time_zone="UTC", remind_at=time(20, 10))
     device = make_device(user, "Charge 6", battery_status="Medium", battery_level=45, last_sync_at=now)
     drained_history(device, rate=2, hours=24, ends_at=45, now=now)
-    assert remind_due_users(now) == 1
+    assert send_evening_reminder(user.id, now) is True
     user.remind_at = time(20, 30)
     db.session.commit()
-    assert db.session.get(User, user.id).next_reminder_at is None
-    remind_due_users(now)
+    assert db.session.get(User, user.id).next_reminder_at is None  # the sweep places it again
+    send_evening_reminder(user.id, now)
     assert len(reminder_rows(user)) == 1
 
 
@@ -91,7 +109,7 @@ def test_no_reminder_for_a_tracker_that_lasts_or_is_already_low(app):
     low = make_device(user, "Charge 6", battery_status="Low", battery_level=15, last_sync_at=now, in_low=True,
                       low_episode=1)
     drained_history(low, rate=2, hours=24, ends_at=15, now=now)
-    assert remind_due_users(now) == 0
+    assert send_evening_reminder(user.id, now) is False
     assert reminder_rows(user) == []
 
 

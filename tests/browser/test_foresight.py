@@ -59,7 +59,7 @@ def test_tracker_settings_and_a_timed_pause_in_the_settings(page, screenshot, li
     share_session(page, live_app.url, session)
     page.goto(live_app.url + "/settings")
     expect(page.get_by_label("Remind me to charge")).to_be_checked()
-    expect(page.get_by_label("At", exact=True)).to_have_value("20:00")
+    expect(page.get_by_label("Reminder time")).to_have_value("20:00")
     page.get_by_label("Charge 6: text me at or below (%)").fill("35")
     page.get_by_label("Mute Charge 6").check()
     page.get_by_label("Pause for a day").check()

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from flask import current_app
 
-from app import alerts, audience
+from app import alerts, audience, drain, reminders
 from app.devices import is_watched
-from app.models import ConnectionState, Device, User
+from app.models import ConnectionState, Device, User, utcnow
+from app.readings import drain_histories
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ Rule = Callable[
 ]
 
 
-def reading_of(device: Device) -> alerts.DeviceReading:
+def reading_of(device: Device, forecast: drain.Forecast | drain.NoForecast | None = None) -> alerts.DeviceReading:
+    confident = isinstance(forecast, drain.Forecast) and forecast.confident
     return alerts.DeviceReading(
         device_key=str(device.id),
         device_type=device.device_type,
@@ -28,7 +30,22 @@ def reading_of(device: Device) -> alerts.DeviceReading:
         battery_status=device.battery_status,
         battery_level=device.battery_level,
         last_sync_at=device.last_seen_at,
+        empty_at=forecast.empty_at if confident else None,
+        threshold_percent=device.alert_level,
+        muted=bool(device.muted),
     )
+
+
+def forecasts(user: User, devices: list[Device], now: datetime) -> dict[int, drain.Forecast | drain.NoForecast]:
+    """The drain model's answer for each device, from its stored history, at the user's alert level."""
+    histories = drain_histories(devices, now)
+    return {device.id: drain.forecast(histories.get(device.id, []), alert_level(user, device), now)
+            for device in devices}
+
+
+def alert_level(user: User, device: Device) -> int:
+    """The device's own alert level, else the account's: what its low text and its forecast count to."""
+    return device.alert_level or user.threshold_percent
 
 
 def state_of(device: Device) -> alerts.EpisodeState:
@@ -38,14 +55,14 @@ def state_of(device: Device) -> alerts.EpisodeState:
     )
 
 
-def alert_settings(user: User) -> alerts.AlertSettings:
+def alert_settings(user: User, now: datetime | None = None) -> alerts.AlertSettings:
     return alerts.AlertSettings(
         threshold_percent=user.threshold_percent,
         quiet_start=user.quiet_start,
         quiet_end=user.quiet_end,
         time_zone=user.time_zone,
         include_scales=user.include_scales,
-        paused=user.paused,
+        paused=user.paused_at(now or utcnow()),
         # Someone's number must be confirmed and not stopped: the account's own, or an extra one.
         phone_verified=user.phone_verified or audience.anyone_listens(user),
         opted_out=not audience.anyone_listens(user),
@@ -56,10 +73,11 @@ def alert_settings(user: User) -> alerts.AlertSettings:
 
 def decide_for(user: User, devices: list[Device], now: datetime, rule: Rule) -> alerts.AlertDecision:
     """Run `rule` (alerts.decide or alerts.decide_silence) on the user's stored devices; changes nothing."""
+    expected = forecasts(user, devices, now)
     decision = rule(
-        [reading_of(device) for device in devices],
+        [reading_of(device, expected[device.id]) for device in devices],
         {str(device.id): state_of(device) for device in devices},
-        alert_settings(user),
+        alert_settings(user, now),
         now,
         audience.fewest_alerts_today(user, now),
     )
@@ -99,3 +117,17 @@ def watched_readings(user: User, now: datetime) -> list[alerts.DeviceReading]:
         reading_of(device) for device in devices
         if is_watched(device.device_type, device.last_seen_at, user.include_scales, now)
     ]
+
+
+def reminder_for(user: User, now: datetime) -> alerts.Text | None:
+    """The evening reminder the user is due now, if any (`reminders.decide_reminder`); changes nothing."""
+    if user.remind_at is None:
+        return None
+    devices = list(user.devices)
+    expected = forecasts(user, devices, now)
+    candidates = [
+        reminders.Candidate(reading_of(device), forecast.level, forecast.reaches_alert_at, bool(device.in_low))
+        for device in devices if isinstance(forecast := expected[device.id], drain.Forecast)
+    ]
+    return reminders.decide_reminder(candidates, alert_settings(user, now), user.remind_at, now,
+                                     audience.fewest_alerts_today(user, now))

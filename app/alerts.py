@@ -7,20 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
+from app.alert_texts import SILENT, battery_template, hours_until, how_long, render
 from app.devices import Battery, battery_state, display_name, is_watched, known_level
 from app.timezones import zone_named
 
-TextKind = Literal["low", "empty", "silent"]
+TextKind = Literal["low", "empty", "silent", "reminder"]
 
 MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
-URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2}  # which texts the daily cap keeps first
-
-# {whose} is "your" in the account's own texts and "Sam's" in an extra number's (`render`).
-LOW_AT_LEVEL = "Battery low: {whose} {name} is at {level}%. Charge it soon so it keeps tracking."
-LOW_NO_LEVEL = "Battery low: {whose} {name} has little charge left. Charge it soon so it keeps tracking."
-EMPTY_AT_LEVEL = "Battery empty: {whose} {name} is at {level}%. Charge it now or it will stop tracking."
-EMPTY_NO_LEVEL = "Battery empty: {whose} {name} is about to switch off. Charge it now to keep tracking."
-SILENT = "{Whose} {name} has not synced for {silence}. Its battery may be flat: charge it, then open its app to sync."
+URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2, "reminder": 3}  # which texts the daily cap keeps first
 
 
 @dataclass(frozen=True)
@@ -47,6 +41,10 @@ class DeviceReading:
     # The best evidence of the device's last sync (the platform's time, else a changed reading or a push);
     # None when there is none, and then the device cannot be judged silent.
     last_sync_at: datetime | None = None
+    # When the drain model confidently expects it to empty (app/drain.py); None when it is not sure.
+    empty_at: datetime | None = None
+    threshold_percent: int | None = None  # the device's own alert level, over the account's
+    muted: bool = False  # its state moves on, but no text is sent about it
 
 
 @dataclass(frozen=True)
@@ -87,11 +85,6 @@ class Text:
         return render(self.template, dict(self.values), whose) if self.template else self.body
 
 
-def render(template: str, values: Mapping[str, object], whose: str = "your") -> str:
-    """An alert's words, about `whose` tracker ("your" for the account's own number)."""
-    return template.format(**values, whose=whose, Whose=whose[:1].upper() + whose[1:])
-
-
 @dataclass(frozen=True)
 class AlertDecision:
     texts: tuple[Text, ...]
@@ -120,13 +113,16 @@ def decide(
         if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
         before = states.get(reading.device_key, EpisodeState())
-        battery = battery_state(reading.battery_status, reading.battery_level, settings.threshold_percent)
+        threshold = reading.threshold_percent or settings.threshold_percent
+        battery = battery_state(reading.battery_status, reading.battery_level, threshold)
         after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
-        if kind is not None:
-            texts.append(_text(kind, reading.device_key, after.episode, _battery_template(kind, reading.battery_level),
-                               name=_device_name(reading), level=known_level(reading.battery_level)))
-    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+        if kind is not None and not reading.muted:
+            template, values = battery_template(kind, known_level(reading.battery_level),
+                                                 hours_until(reading.empty_at, now))
+            texts.append(_text(kind, reading.device_key, after.episode, template, name=_device_name(reading),
+                               **values))
+    return deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
 def decide_silence(
@@ -157,10 +153,11 @@ def decide_silence(
                 state = replace(state, silent_sent=False)
             elif not state.silent_sent:
                 state = replace(state, silence=state.silence + 1, silent_sent=True)
-                texts.append(_text("silent", reading.device_key, state.silence, SILENT,
-                                   name=_device_name(reading), silence=_how_long(quiet_since)))
+                if not reading.muted:
+                    texts.append(_text("silent", reading.device_key, state.silence, SILENT,
+                                       name=_device_name(reading), silence=how_long(quiet_since)))
         new_states[reading.device_key] = state
-    return _deliverable(texts, new_states, settings, now, texts_sent_today)
+    return deliverable(texts, new_states, settings, now, texts_sent_today)
 
 
 def _require_aware(now: datetime) -> None:
@@ -180,23 +177,25 @@ def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, 
     return state, None
 
 
-def _deliverable(
+def deliverable(
     texts: list[Text],
     states: dict[str, EpisodeState],
     settings: AlertSettings,
     now: datetime,
     texts_sent_today: int,
 ) -> AlertDecision:
+    """No texts for a paused, opted-out, unverified or disconnected user; the most urgent under the cap, held
+    through quiet hours."""
     if settings.paused or settings.opted_out or not settings.phone_verified or not settings.connected:
         return AlertDecision((), states)
     room = max(0, settings.daily_cap - texts_sent_today)
     kept = sorted(texts, key=lambda text: URGENCY[text.kind])[:room]
-    send_after = _quiet_hours_end(settings, now)
+    send_after = quiet_hours_end(settings, now)
     held = tuple(replace(text, send_after=send_after) for text in kept)
     return AlertDecision(held, states, dropped_for_cap=len(texts) - len(kept))
 
 
-def _quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
+def quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
     """Hold a text decided at night until the user's quiet hours end, in UTC for the outbox.
 
     The window is read in the user's own time zone (an unknown zone counts as UTC) and may wrap
@@ -225,14 +224,3 @@ def _device_name(reading: DeviceReading) -> str:
 def _text(kind: TextKind, device_key: str, episode: int, template: str, **values: object) -> Text:
     return Text(kind, device_key, episode, render(template, values), template=template,
                 values=tuple(sorted(values.items())))
-
-
-def _battery_template(kind: TextKind, battery_level: int | None) -> str:
-    if kind == "empty":
-        return EMPTY_NO_LEVEL if known_level(battery_level) is None else EMPTY_AT_LEVEL
-    return LOW_NO_LEVEL if known_level(battery_level) is None else LOW_AT_LEVEL
-
-
-def _how_long(quiet_since: timedelta) -> str:
-    hours = int(quiet_since.total_seconds() // 3600)
-    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"

@@ -75,7 +75,11 @@ class User(UserMixin, db.Model):
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     include_scales: Mapped[bool] = mapped_column(Boolean, default=False)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # until resumed
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a timed pause: a day, a week
+    # The evening reminder's time on the user's clock (None: off), and when the sweep next looks at it.
+    remind_at: Mapped[time | None] = mapped_column(Time, default=time(20, 0))
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     # When the platform last pushed for this user, recorded by the sync job (never by the webhook).
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -92,6 +96,17 @@ class User(UserMixin, db.Model):
     @property
     def phone_verified(self) -> bool:
         return self.phone is not None and self.phone_verified_at is not None
+
+    def paused_at(self, now: datetime) -> bool:
+        """Battery texts are paused until resumed, or for a while that has not ended yet."""
+        return bool(self.paused) or (self.paused_until is not None and now < self.paused_until)
+
+    @validates("time_zone", "remind_at")
+    def _reminder_moves(self, key: str, value):
+        # A new clock or reminder time: the sweep places the next reminder again.
+        if getattr(self, key) != value:
+            self.next_reminder_at = None
+        return value
 
     def get_id(self) -> str:
         """Flask-Login's alternative id: sessions and remember-me cookies name the user *and* the session
@@ -135,6 +150,9 @@ class Device(db.Model):
     empty_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     silence: Mapped[int] = mapped_column(Integer, default=0)
     silent_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The device's own settings over the account's: an alert level (None: the account's) and a mute.
+    alert_level: Mapped[int | None] = mapped_column(Integer)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(back_populates="devices")
     readings: Mapped[list[BatteryReading]] = relationship(

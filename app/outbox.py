@@ -31,7 +31,7 @@ FIRST_READING = "first_reading"
 REPLY = "reply"
 OPT_OUT_CONFIRMATION = "opt_out"
 TEST = "test"
-ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired"})
+ALERT_KINDS = frozenset({"low", "empty", "silent", "reconnect", "retired", "reminder"})
 # Texts that need a verified number and no opt-out.
 OPTED_IN_KINDS = ALERT_KINDS | {WELCOME, FIRST_READING, REPLY, TEST}
 KINDS = OPTED_IN_KINDS | {VERIFICATION, OPT_OUT_CONFIRMATION}
@@ -229,7 +229,7 @@ def blocked_reason(message: OutgoingMessage, user: User | None, now: datetime) -
 
 def _alert_blocked_reason(message: OutgoingMessage, user: User, holder: User | Recipient, now: datetime) -> str | None:
     """The gates only alerts pass: not paused, chosen by an extra number, and under that number's daily cap."""
-    if user.paused:
+    if user.paused_at(now):
         return "alerts are paused"
     if isinstance(holder, Recipient) and message.kind not in holder.chosen_texts:
         return "this number no longer gets these texts"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app import drain
 from app.extensions import db
 from app.models import BatteryReading, Device, User
 from app.providers import DeviceStatus
@@ -88,3 +89,20 @@ def first_reading_times(devices: list[Device]) -> dict[int, datetime]:
         .group_by(BatteryReading.device_id)
     ).all()
     return {device_id: first for device_id, first in rows}
+
+
+def drain_histories(devices: list[Device], now: datetime) -> dict[int, list[drain.Reading]]:
+    """Each device's readings over the drain model's look-back, oldest first, as the model takes them."""
+    history: dict[int, list[drain.Reading]] = defaultdict(list)
+    if not devices:
+        return history
+    rows = db.session.execute(
+        select(BatteryReading.device_id, BatteryReading.read_at, BatteryReading.battery_level,
+               BatteryReading.battery_status)
+        .where(BatteryReading.device_id.in_([device.id for device in devices]),
+               BatteryReading.read_at >= now - drain.LOOKBACK - drain.MAX_GAP)
+        .order_by(BatteryReading.read_at)
+    )
+    for device_id, read_at, level, status in rows:
+        history[device_id].append(drain.Reading(read_at, level, status))
+    return history

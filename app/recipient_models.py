@@ -16,6 +16,7 @@ CHOOSABLE_TEXTS = {
     "low": "Battery low",
     "empty": "Battery empty",
     "silent": "A tracker has not synced for a day",
+    "reminder": "The evening reminder to charge",
 }
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from flask import url_for
 
-from app.models import ConnectionState, User
+from app.models import ConnectionState, User, utcnow
 from app.providers import configured_platforms, platform_name
+from app.timezones import zone_named
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,18 @@ def banners(user: User) -> list[Banner]:
                 (Action(f"Reconnect {name}", reconnect),) if reconnect else (),
             ))
     found.extend(phone_banners(user))
-    if user.paused:
-        found.append(Banner("warn", "Alerts are paused: we send no battery texts.",
+    if user.paused_at(utcnow()):
+        found.append(Banner("warn", f"Alerts are paused{paused_until(user)}: we send no battery texts.",
                             (Action("Turn them back on", url_for("dashboard.resume"), post=True),)))
     return found
+
+
+def paused_until(user: User) -> str:
+    """" until Tue 1 Dec, 20:00" on the user's clock for a timed pause; nothing for one until resumed."""
+    if user.paused or user.paused_until is None:
+        return ""
+    local = user.paused_until.astimezone(zone_named(user.time_zone))
+    return f" until {local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
 
 def phone_banners(user: User) -> list[Banner]:

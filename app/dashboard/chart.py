@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -22,8 +22,14 @@ def battery_chart(
     threshold: int | None = None,
     label: str = "Battery",
     since: datetime | None = None,
+    expected: Callable[[datetime], float] | None = None,
+    expected_until: datetime | None = None,
 ) -> str:
     """An SVG line of battery level over the last `days` days, ending at `now`, with the alert threshold dashed.
+
+    With `expected` (the drain model's level at a moment, `drain.Forecast.level_at`), the chart runs a
+    seventh of its span past `now` and draws the expected drain from the last reading on, dashed, until
+    `expected_until` (when it empties) or the chart's end.
 
     A new account's chart starts on the local day of `since` (its first reading) rather than showing
     empty days before it. Readings without a level (some trackers report only High/Medium/Low) are left
@@ -39,11 +45,9 @@ def battery_chart(
         title = f"{label}: battery since {first_day:%a} {first_day.day} {first_day:%b}" if shown < days else title
         days = shown
     points = sorted((at, level) for at, level in readings if level is not None and start <= at <= now)
-    if points:
-        levels = [level for _, level in points]
-        summary = f"{len(points)} readings; latest {levels[-1]}%, lowest {min(levels)}%, highest {max(levels)}%."
-    else:
-        summary = "No battery readings in this period."
+    ahead = timedelta(days=days) / 7 if expected is not None and points else timedelta(0)
+    span = timedelta(days=days) + ahead
+    summary = _summary(points) + (" After the last reading, the expected drain if it is not charged." if ahead else "")
     parts = [
         f'<svg class="battery-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
@@ -56,7 +60,7 @@ def battery_chart(
     step = 1 if days <= 7 else 7
     for day in range(0, days + 1, step):
         at = start + timedelta(days=day)
-        x = _x(at, start, days)
+        x = _x(at, start, span)
         local = at.astimezone(zone)
         text = f"{local:%a}" if days <= 7 else f"{local.day} {local:%b}"
         anchor = "end" if day == days else "start" if day == 0 else "middle"
@@ -70,16 +74,37 @@ def battery_chart(
     for run in _runs(_thin(points, start, days), GAP.get(days, timedelta(days=days / 15))):
         if len(run) == 1:
             at, level = run[0]
-            parts.append(f'<circle class="level" cx="{_x(at, start, days)}" cy="{_y(level)}" r="3"/>')
+            parts.append(f'<circle class="level" cx="{_x(at, start, span)}" cy="{_y(level)}" r="3"/>')
         else:
-            coordinates = " ".join(f"{_x(at, start, days)},{_y(level)}" for at, level in run)
+            coordinates = " ".join(f"{_x(at, start, span)},{_y(level)}" for at, level in run)
             parts.append(f'<polyline class="level" points="{coordinates}"/>')
+    if ahead:
+        parts.append(_expected_line(expected, points[-1][0], min(expected_until or now + ahead, now + ahead), start,
+                                    span))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _x(at: datetime, start: datetime, days: int) -> float:
-    return round(LEFT + PLOT_WIDTH * (at - start) / timedelta(days=days), 1)
+def _summary(points: list[tuple[datetime, int]]) -> str:
+    if not points:
+        return "No battery readings in this period."
+    levels = [level for _, level in points]
+    return f"{len(points)} readings; latest {levels[-1]}%, lowest {min(levels)}%, highest {max(levels)}%."
+
+
+def _x(at: datetime, start: datetime, span: timedelta) -> float:
+    return round(LEFT + PLOT_WIDTH * (at - start) / span, 1)
+
+
+def _expected_line(level_at: Callable[[datetime], float], last: datetime, end: datetime, start: datetime,
+                   span: timedelta) -> str:
+    """The expected drain after the last reading, a point an hour (the model's rate changes through the day)."""
+    if end <= last:
+        return ""
+    moments = [last + timedelta(hours=hour) for hour in range(int((end - last) / timedelta(hours=1)) + 1)]
+    coordinates = " ".join(f"{_x(at, start, span)},{_y(round(level_at(at), 1))}" for at in [*moments, end])
+    return f'<polyline class="expected" points="{coordinates}"/>'
+
 
 
 def _y(level: int) -> float:

@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from markupsafe import Markup
 
+from app.alerting import alert_level, forecasts
 from app.audience import recipients_of
 from app.dashboard.chart import battery_chart
 from app.dashboard.conversation import conversation
 from app.devices import SCALE, URGENCY_ORDER, device_kind, fallback_name, unwatched_because, urgency
+from app.drain import Forecast, NoForecast, time_left
 from app.models import Device, User, utcnow
 from app.providers import platform_name
 from app.readings import first_reading_times, readings_since
@@ -31,8 +33,9 @@ def dashboard_parts(user: User, days: int, page: int = 1) -> dict:
     silent_after = timedelta(hours=int(current_app.config.get("SILENCE_HOURS", 24)))
     history = readings_since(user.devices, now - timedelta(days=days))
     first = first_reading_times(user.devices)
-    cards = sorted((card(device, user, history[device.id], now, zone, days, silent_after, first.get(device.id))
-                    for device in user.devices), key=lambda shown: shown["order"])
+    expected = forecasts(user, user.devices, now)
+    cards = sorted((card(device, user, history[device.id], now, zone, days, silent_after, first.get(device.id),
+                         expected[device.id]) for device in user.devices), key=lambda shown: shown["order"])
     return {
         "cards": cards,
         "summary": summary(cards),
@@ -45,25 +48,44 @@ def dashboard_parts(user: User, days: int, page: int = 1) -> dict:
 
 
 def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInfo, days: int,
-         silent_after: timedelta, first_reading: datetime | None) -> dict:
-    """One device as its card shows it: how urgent, since when silent, its chart from its first reading."""
+         silent_after: timedelta, first_reading: datetime | None,
+         expected: Forecast | NoForecast | None = None) -> dict:
+    """One device as its card shows it: how urgent, since when silent, how long it lasts, its chart from its first
+    reading with the expected drain after it."""
     name = device.product_name or fallback_name(device.device_type).capitalize()
     unwatched = unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
-    state = urgency(device.battery_status, device.battery_level, user.threshold_percent, device.last_seen_at, now,
-                    silent_after)
+    level = alert_level(user, device)
+    state = urgency(device.battery_status, device.battery_level, level, device.last_seen_at, now, silent_after)
+    drains = isinstance(expected, Forecast) and not unwatched and state != "silent"
     return {
         "device": device,
         "name": name,
+        "alert_level": level,
+        "muted": bool(device.muted),
+        "outlook": outlook(expected if not unwatched and state != "silent" else None, now),
         "urgency": None if unwatched else state,
         "urgency_label": None if unwatched else URGENCY_LABELS[state],
         "low": state in ("empty", "low"),
         "silent_for": quiet_for(now - device.last_seen_at) if state == "silent" and not unwatched else None,
         "order": (unwatched is not None, device_kind(device.device_type) == SCALE, URGENCY_ORDER.index(state), name),
         "last_sync": moment(device.last_seen_at, now, zone),
-        "chart": Markup(battery_chart(history, now, days, zone.key, threshold=user.threshold_percent, label=name,
-                                      since=first_reading)),
+        "chart": Markup(battery_chart(history, now, days, zone.key, threshold=level, label=name, since=first_reading,
+                                      expected=expected.level_at if drains else None,
+                                      expected_until=expected.empty_at if drains else None)),
         "unwatched": UNWATCHED_NOTES.get(unwatched),
     }
+
+
+def outlook(expected: Forecast | NoForecast | None, now: datetime) -> str | None:
+    """How long the battery lasts, as the card says it: "About 2 days left", or why we cannot say yet."""
+    if isinstance(expected, Forecast):
+        if expected.empty_at <= now:
+            return None
+        left = time_left((expected.empty_at - now).total_seconds() / 3600)
+        return left[0].upper() + left[1:] + ("" if expected.confident else " (a rough guess: little history yet)")
+    if isinstance(expected, NoForecast) and expected.reason == "too little discharge":
+        return "Not enough history yet to say how long it lasts."
+    return None
 
 
 def summary(cards: list[dict]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from importlib.resources import files
 from zoneinfo import available_timezones
@@ -14,6 +14,10 @@ from app.models import User
 THRESHOLD_RANGE = (10, 50)
 COUNTRY_NAMES = {"GB": "United Kingdom"}  # zone.tab's own "Britain (UK)" is not what people call it
 PLATFORM_ZONE = "platform"  # the form's value for "follow my wearable account's time zone"
+# The pause choices: off, a day, a week, until resumed ("on", the old checkbox's value), or a timed pause kept.
+TIMED_PAUSES = {"day": timedelta(days=1), "week": timedelta(days=7)}
+PAUSES = ("off", *TIMED_PAUSES, "on", "keep")
+DEFAULT_REMINDER = "20:00"
 
 
 @lru_cache(maxsize=1)
@@ -66,18 +70,22 @@ class AlertSettingsForm:
     quiet_end: str = ""
     time_zone: str = ""
     include_scales: bool = False
-    paused: bool = False
+    paused: str = "off"
+    remind: bool = False
+    remind_at: str = DEFAULT_REMINDER
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_user(cls, user: User) -> AlertSettingsForm:
+    def from_user(cls, user: User, now: datetime) -> AlertSettingsForm:
         return cls(
             threshold=str(user.threshold_percent),
             quiet_start=_clock(user.quiet_start),
             quiet_end=_clock(user.quiet_end),
             time_zone=PLATFORM_ZONE if user.time_zone_from_platform else user.time_zone,
             include_scales=bool(user.include_scales),
-            paused=bool(user.paused),
+            paused="on" if user.paused else "keep" if user.paused_at(now) else "off",
+            remind=user.remind_at is not None,
+            remind_at=_clock(user.remind_at) or DEFAULT_REMINDER,
         )
 
     @classmethod
@@ -88,7 +96,9 @@ class AlertSettingsForm:
             quiet_end=form.get("quiet_end", "").strip(),
             time_zone=PLATFORM_ZONE if form.get("zone_source") == PLATFORM_ZONE else form.get("time_zone", "").strip(),
             include_scales=form.get("include_scales") == "on",
-            paused=form.get("paused") == "on",
+            paused=form.get("paused", "off") if form.get("paused", "off") in PAUSES else "off",
+            remind=form.get("remind") == "on",
+            remind_at=form.get("remind_at", "").strip(),
         )
         submitted.validate()
         return submitted
@@ -103,6 +113,8 @@ class AlertSettingsForm:
         if not self.errors.get("quiet_start") and not self.errors.get("quiet_end") and self.quiet_start \
                 and self.quiet_start == self.quiet_end:
             self.errors["quiet_end"] = "Quiet hours must end at a different time than they start."
+        if self.remind and _parse_clock(self.remind_at) is None:
+            self.errors["remind_at"] = "Give the reminder's time as hours and minutes, like 20:00."
         if self.time_zone != PLATFORM_ZONE:
             zone = zone_for(self.time_zone)
             if zone is None:
@@ -110,7 +122,7 @@ class AlertSettingsForm:
             else:
                 self.time_zone = zone
 
-    def apply_to(self, user: User) -> None:
+    def apply_to(self, user: User, now: datetime) -> None:
         """Store the checked values; the time zone stops following the platform once the user picks one."""
         if self.errors:
             raise ValueError("the form has errors; nothing may be saved")
@@ -118,7 +130,10 @@ class AlertSettingsForm:
         user.quiet_start = _parse_clock(self.quiet_start)
         user.quiet_end = _parse_clock(self.quiet_end)
         user.include_scales = self.include_scales
-        user.paused = self.paused
+        user.paused = self.paused == "on"
+        if self.paused != "keep":
+            user.paused_until = now + TIMED_PAUSES[self.paused] if self.paused in TIMED_PAUSES else None
+        user.remind_at = _parse_clock(self.remind_at) if self.remind else None
         if self.time_zone == PLATFORM_ZONE:
             user.time_zone_from_platform = True
         else:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.dashboard.banners import banners
+from app.dashboard.banners import banners, paused_until
+from app.dashboard.device_settings import DeviceSettingsForm
 from app.dashboard.presenting import dashboard_parts
 from app.dashboard.settings_form import PLATFORM_ZONE, THRESHOLD_RANGE, AlertSettingsForm, places, zone_label
 from app.extensions import db, limiter
-from app.models import User
+from app.models import User, utcnow
 from app.providers import platform_name
 from app.tasks.sync import request_sync
 
@@ -63,12 +64,16 @@ def settings():
     """Alert settings; a form with any error is shown again with its messages and nothing is saved."""
     user: User = current_user
     if request.method == "GET":
-        return render_settings(user, AlertSettingsForm.from_user(user))
+        return render_settings(user, AlertSettingsForm.from_user(user, utcnow()),
+                               DeviceSettingsForm.from_devices(user.devices))
     form = AlertSettingsForm.from_post(request.form)
+    device_form = DeviceSettingsForm.from_post(user.devices, request.form)
+    form.errors.update(device_form.errors)
     if form.errors:
         db.session.rollback()
-        return render_settings(user, form), 400
-    form.apply_to(user)
+        return render_settings(user, form, device_form), 400
+    form.apply_to(user, utcnow())
+    device_form.apply_to(user.devices)
     db.session.commit()
     flash("Your settings are saved. They apply from your tracker's next sync.", "success")
     return redirect(url_for("dashboard.settings"))
@@ -80,13 +85,16 @@ def resume():
     """"Turn them back on" on the paused banner: battery texts resume in one click."""
     user: User = current_user
     user.paused = False
+    user.paused_until = None
     db.session.commit()
     flash("Battery texts are back on.", "success")
     return redirect(url_for("dashboard.dashboard"))
 
 
-def render_settings(user: User, form: AlertSettingsForm):
+def render_settings(user: User, form: AlertSettingsForm, device_form: DeviceSettingsForm):
     return render_template(
-        "dashboard/settings.html", user=user, form=form, places=places(), zone_label=zone_label,
+        "dashboard/settings.html", user=user, form=form, device_form=device_form, places=places(),
+        zone_label=zone_label,
         platform_zone=PLATFORM_ZONE, platform_name=platform_name(user.platform), threshold_range=THRESHOLD_RANGE,
+        paused_until=paused_until(user),
     )

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from app.alert_texts import MAX_KNOWN_AS
 from app.models import User
 from app.phone.numbers import PhoneNumberError, country_refusal, mobile_number
 from app.recipient_models import CHOOSABLE_TEXTS, Recipient
-
-MAX_KNOWN_AS = 24
 
 
 @dataclass

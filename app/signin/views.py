@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import HTTPException
 
-from app import accounts, alerts
+from app import accounts, alert_texts
 from app.extensions import db, login_manager
 from app.models import User
 from app.providers import client_for, configured_platforms, platform_name
@@ -42,7 +42,7 @@ def landing():
         platforms=[(name, PLATFORM_BUTTONS[name], PLATFORM_HINTS[name]) for name in offered_platforms()],
         sandbox=current_app.config["SANDBOX"],
         sandbox_url=current_app.config["SANDBOX_URL"],
-        sample_text=alerts.render(alerts.LOW_AT_LEVEL, {"name": "Charge 6", "level": 15}),
+        sample_text=alert_texts.render(alert_texts.LOW_AT_LEVEL, {"name": "Charge 6", "level": 15}),
     )
 
 

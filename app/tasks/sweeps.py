@@ -18,6 +18,7 @@ from app.extensions import db, queues
 from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
 from app.tasks import coalescing, maintenance
 from app.tasks.delivery import queue_alerts, resume_stalled_texts
+from app.tasks.reminders import remind_due_users
 from app.tasks.setup import queue_account_setup
 from app.tasks.sync import request_sync
 
@@ -78,12 +79,13 @@ def _sweeps_among(job_ids: list[str]) -> list[str]:
 
 def run_sweeps() -> dict[str, int]:
     """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs, stalled texts and
-    account setups that gave up, text about silent devices."""
+    account setups that gave up, text about silent devices, send the evening reminders that are due."""
     try:
         return {
             "pending_pushes": drain_pending_pushes(),
             "recovered_syncs": recover_interrupted_syncs(),
             "silent_texts": text_silent_devices(),
+            "evening_reminders": remind_due_users(),
             "stalled_texts": resume_stalled_texts(),
             "account_setups": resume_account_setups(),
             "backstop_syncs": backstop_syncs(),

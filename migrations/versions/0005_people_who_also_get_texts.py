@@ -1,7 +1,7 @@
 """people who also get the texts: up to three extra numbers per account, each confirmed by its owner
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 14:30:00
 
 A `recipients` table, and a `recipient_id` on outbox rows and phone codes: a text or a code for an extra
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -29,8 +29,9 @@ CODE = re.compile(r"(?<![\w.])\d{6}(?![\w.])")
 TOKEN_LIKE = re.compile(r"[A-Za-z0-9_~+=.-]{24,}")
 UUID = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 # Where the SDK keeps times, ids, code locations and its own description: left alone (a path is not a secret).
-KEPT_KEYS = frozenset({"timestamp", "start_timestamp", "event_id", "abs_path", "filename", "module", "function",
-                       "package", "sdk", "modules", "platform"})
+KEPT_KEYS = frozenset({"timestamp", "start_timestamp", "event_id", "trace_id", "span_id", "parent_span_id",
+                       "release", "abs_path", "filename", "module", "function", "package", "sdk", "modules",
+                       "platform"})
 SECRET_SETTINGS = ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "FITBIT_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET",
                    "GOOGLE_HEALTH_WEBHOOK_SECRET", "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET", "METRICS_TOKEN")
 

@@ -1,42 +1,14 @@
-"""The operator page after a real pipeline run (push → webhook → worker → text) on top of seeded rows: each
-figure is what happened, counted across the web process and the worker."""
+"""The operator page after a real pipeline run on top of seeded rows: each figure is what happened, counted
+across the web process and the worker. Who may see it: tests/integration/test_operator_access.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from rq.registry import FailedJobRegistry
 
-from app import service_status
-from app.extensions import db, queues
-from app.models import ConnectionState, MessageStatus, OutgoingMessage, PendingPush, utcnow
-from tests.support.factories import make_user
-from tests.support.failing_jobs import text_the_code
-from tests.support.journeys import settled, signed_up_user, texts
+from tests.support.operator import pipeline_run_seen_by_an_operator
 from tests.support.pages import tables_of
-from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.usefixtures("texts_only_recorded")
-
-
-def seed_people_and_texts():
-    """Four more people, one in each other phone state, and two texts that did not go, with their reasons."""
-    now = utcnow()
-    make_user(phone=None, connection_state=ConnectionState.NEEDS_RECONNECT)
-    make_user(phone="+447700900201", verified=False)
-    stopped = make_user(phone="+447700900202", opted_out_at=now)
-    failing = make_user(phone="+447700900203", phone_failed_at=now, phone_failure="invalid number")
-    db.session.add_all([
-        OutgoingMessage(user_id=failing.id, idempotency_key="seed-failed", kind="low", to=failing.phone, body="x",
-                        status=MessageStatus.FAILED, error="receipt: failed (err-code 6)",
-                        created_at=now - timedelta(days=3)),
-        OutgoingMessage(user_id=stopped.id, idempotency_key="seed-skipped", kind="silent", to=stopped.phone,
-                        body="x", status=MessageStatus.SKIPPED, error="the user replied STOP",
-                        created_at=now - timedelta(hours=1)),
-        PendingPush(platform="google", platform_user_id="kept-during-outage", received_at=now - timedelta(minutes=5)),
-    ])
-    db.session.commit()
 
 
 def api_calls(emulator, platform: str) -> int:
@@ -48,20 +20,7 @@ def api_calls(emulator, platform: str) -> int:
 def test_the_operator_page_shows_the_figures_of_a_pipeline_run(app, emulator, sign_in, start_worker, live_app,
                                                                monkeypatch):
     start_worker()
-    person, user, browser = signed_up_user(emulator, sign_in, "google", level=80)
-    settled(user, reads=1, emulator=emulator, person=person)
-    emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=12)
-    emulator.sync(person["id"])
-    settled(user, reads=2, emulator=emulator, person=person)
-    low = wait_until(lambda: [t for t in texts(user, "low") if t.status is not MessageStatus.QUEUED],
-                     what="the low text handed over")[0]
-    seed_people_and_texts()
-    queues.queue("default").enqueue(text_the_code, "+447700900999", "123456", {"access_token": "never-shown"})
-    wait_until(lambda: FailedJobRegistry("default", connection=queues.redis).count, what="the job to fail")
-    service_status.credentials_refused("fitbit", "invalid_client")
-    monkeypatch.setitem(app.config, "ADMIN_USERS", frozenset({f"google:{user.platform_user_id}"}))
-    wait_until(lambda: "Last sweep ended" in browser.get(live_app.url + "/admin", timeout=10).text,
-               what="a finished sweep on the page")
+    user, low, browser = pipeline_run_seen_by_an_operator(app, emulator, sign_in, monkeypatch)
 
     page = browser.get(live_app.url + "/admin", timeout=10)
     assert page.status_code == 200

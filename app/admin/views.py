@@ -6,6 +6,7 @@ import hmac
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from app import metrics
 from app.admin import figures
@@ -25,16 +26,23 @@ def operator_page():
     # 404, not 403: the page does not exist for anyone else, nor does a hint that it might.
     if not is_operator(current_user):
         abort(404)
-    sweep = figures.last_sweep()
     response = Response(render_template(
-        "admin/admin.html",
+        "admin/admin.html", redis=redis_figures(), outcomes=metrics.CALL_OUTCOMES,
         connections=figures.users_by_connection(), phones=figures.users_by_phone(), texts=figures.texts(),
-        calls=figures.platform_calls(), outcomes=metrics.CALL_OUTCOMES, credentials=figures.credentials(),
-        queues=figures.queue_depths(), failed_jobs=figures.failed_jobs(), sweep=sweep,
         pending=figures.pending_pushes(),
     ))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def redis_figures() -> dict[str, object] | None:
+    """The figures Redis keeps, or None while it does not answer: the database's figures (pushes kept during the
+    outage among them) still show."""
+    try:
+        return {"credentials": figures.credentials(), "calls": figures.platform_calls(),
+                "queues": figures.queue_depths(), "failed_jobs": figures.failed_jobs(), "sweep": figures.last_sweep()}
+    except RedisError:
+        return None
 
 
 @blueprint.get("/metrics")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.models import Platform
+from app.extensions import db
+from app.models import PendingPush, Platform
 from tests.support.factories import make_user
+from tests.support.pages import tables_of
 
 
 @pytest.fixture
@@ -51,3 +53,14 @@ def test_metrics_answer_the_bearer_of_the_token_in_prometheus_text_format(client
     assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE battery_pushes_total counter" in answer.text
     assert "# TYPE battery_webhook_seconds histogram" in answer.text
+
+
+def test_while_redis_is_down_the_operator_page_still_shows_the_pushes_kept_in_the_database(app, make_app, operator):
+    db.session.add(PendingPush(platform="google", platform_user_id="kept-during-outage"))
+    db.session.commit()
+    cut_off = make_app({"ADMIN_USERS": frozenset({"google:operator-1"})}, REDIS_URL="redis://127.0.0.1:1/0")
+    answer = cut_off.test_client(user=operator).get("/admin")
+    assert answer.status_code == 200
+    _, paragraphs = tables_of(answer.text)
+    assert paragraphs["redis-down"].startswith("Redis is not answering.")
+    assert paragraphs["pending-pushes"].startswith("Pushes kept in the database during a Redis outage: 1, the oldest")

@@ -14,11 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import choose_encoder
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 from app.extensions import queues
@@ -54,7 +56,7 @@ def _field(name: str, labels: dict[str, str], names: tuple[str, ...]) -> str:
     return json.dumps([name, [str(labels[label]) for label in names]])
 
 
-def count(name: str, amount: int = 1, redis: Redis | None = None, **labels: str) -> None:
+def count(name: str, amount: int = 1, redis: Redis | Pipeline | None = None, **labels: str) -> None:
     """Add to a counter; a Redis outage loses the count, never the work being counted."""
     field = _field(name, labels, COUNTERS[name][1])
     try:
@@ -63,18 +65,28 @@ def count(name: str, amount: int = 1, redis: Redis | None = None, **labels: str)
         log.debug("metric %s not counted (%s)", name, type(error).__name__)
 
 
-def observe(name: str, seconds: float, redis: Redis | None = None, **labels: str) -> None:
+def observe(name: str, seconds: float, redis: Redis | Pipeline | None = None, **labels: str) -> None:
     """Put one observation in its histogram bucket and add it to the sum."""
     _, names, buckets = HISTOGRAMS[name]
     field = _field(name, labels, names)
     bucket = bisect.bisect_left(buckets, seconds)
+    with recording(redis) as pipeline:
+        pipeline.hincrby(HISTOGRAMS_KEY, f"{field}:{bucket}", 1)
+        pipeline.hincrbyfloat(HISTOGRAMS_KEY, f"{field}:sum", max(0.0, seconds))
+
+
+@contextmanager
+def recording(redis: Redis | Pipeline | None = None) -> Iterator[Pipeline]:
+    """Several counts sent in one round trip (inside another recording, they join it)."""
+    if isinstance(redis, Pipeline):
+        yield redis
+        return
     try:
         with (redis or queues.redis).pipeline(transaction=False) as pipeline:
-            pipeline.hincrby(HISTOGRAMS_KEY, f"{field}:{bucket}", 1)
-            pipeline.hincrbyfloat(HISTOGRAMS_KEY, f"{field}:sum", max(0.0, seconds))
+            yield pipeline
             pipeline.execute()
     except RedisError as error:
-        log.debug("metric %s not observed (%s)", name, type(error).__name__)
+        log.debug("metrics not recorded (%s)", type(error).__name__)
 
 
 def call_outcome(status: int | None, transport_error: str | None = None) -> str:

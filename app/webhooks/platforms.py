@@ -45,8 +45,9 @@ def count_push(response: Response) -> Response:
     redis = queues.redis
 
     def record() -> None:
-        metrics.count("battery_pushes", redis=redis, platform=platform, outcome=outcome)
-        metrics.observe("battery_webhook_seconds", seconds, redis=redis, platform=platform)
+        with metrics.recording(redis) as pipeline:
+            metrics.count("battery_pushes", redis=pipeline, platform=platform, outcome=outcome)
+            metrics.observe("battery_webhook_seconds", seconds, redis=pipeline, platform=platform)
 
     response.call_on_close(record)
     return response

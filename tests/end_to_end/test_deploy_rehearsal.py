@@ -300,9 +300,14 @@ class ConnectionCounter:
         return most
 
     def most_at_once(self, service: str, role: str = "") -> int:
-        """The most connections the processes of `role` (all of the deploy: "") held together at one moment."""
+        """The most connections the processes of `role` (all of the deploy: "") held together at one moment.
+
+        The deploy is its web and worker processes: the test's own process (`battery-__main__-<pid>`), whose pool
+        earlier tests in the session may have filled, is not part of it.
+        """
+        prefixes = (f"battery-{role}-",) if role else ("battery-web-", "battery-worker-")
         return max((sum(count for (kind, name), count in sample.items()
-                        if kind == service and name.startswith(f"battery-{role}")) for sample in self.samples),
+                        if kind == service and name.startswith(prefixes)) for sample in self.samples),
                    default=0)
 
 

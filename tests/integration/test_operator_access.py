@@ -64,3 +64,4 @@ def test_while_redis_is_down_the_operator_page_still_shows_the_pushes_kept_in_th
     _, paragraphs = tables_of(answer.text)
     assert paragraphs["redis-down"].startswith("Redis is not answering.")
     assert paragraphs["pending-pushes"].startswith("Pushes kept in the database during a Redis outage: 1, the oldest")
+

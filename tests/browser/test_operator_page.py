@@ -14,8 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("texts_only_recorded"
 
 def test_the_operator_page_after_a_pipeline_run(page, screenshot, app, emulator, sign_in, start_worker, live_app,
                                                  monkeypatch):
-    start_worker()
-    _, _, session = pipeline_run_seen_by_an_operator(app, emulator, sign_in, monkeypatch)
+    _, session = pipeline_run_seen_by_an_operator(app, emulator, sign_in, start_worker(), monkeypatch)
     share_session(page, live_app.url, session)
 
     page.goto(live_app.url + "/admin")

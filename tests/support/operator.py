@@ -36,20 +36,22 @@ def seed_people_and_texts():
     db.session.commit()
 
 
-def pipeline_run_seen_by_an_operator(app, emulator, sign_in, monkeypatch):
-    """A low text from a real push, the seeded rows, a failed job, Fitbit refusing our client, a finished sweep;
-    the signed-up user is the operator. Returns the user, their low text and their signed-in session."""
+def pipeline_run_seen_by_an_operator(app, emulator, sign_in, worker, monkeypatch):
+    """A low text from a real push (delivered: its receipt is in), a failed job and a finished sweep, all from
+    `worker`, which then stops so that nothing moves while the page is read; then the seeded rows and Fitbit
+    refusing our client. The signed-up user is the operator. Returns the user and their signed-in session."""
     person, user, browser = signed_up_user(emulator, sign_in, "google", level=80)
     settled(user, reads=1, emulator=emulator, person=person)
     emulator.set_device(person["id"], person["devices"][0]["id"], battery_level=12)
     emulator.sync(person["id"])
     settled(user, reads=2, emulator=emulator, person=person)
-    low = wait_until(lambda: [t for t in texts(user, "low") if t.status is not MessageStatus.QUEUED],
-                     what="the low text handed over")[0]
-    seed_people_and_texts()
+    wait_until(lambda: [t for t in texts(user, "low") if t.status is MessageStatus.DELIVERED],
+               what="the low text delivered")
     queues.queue("default").enqueue(text_the_code, "+447700900999", "123456", {"access_token": "never-shown"})
     wait_until(lambda: FailedJobRegistry("default", connection=queues.redis).count, what="the job to fail")
+    wait_until(lambda: queues.queue("sweeps").finished_job_registry.count, what="a finished sweep")
+    worker.stop()
+    seed_people_and_texts()
     service_status.credentials_refused("fitbit", "invalid_client")
     monkeypatch.setitem(app.config, "ADMIN_USERS", frozenset({f"google:{user.platform_user_id}"}))
-    wait_until(lambda: queues.queue("sweeps").finished_job_registry.count, what="a finished sweep")
-    return user, low, browser
+    return user, browser

@@ -16,7 +16,8 @@ keepalive = 5
 accesslog = "-"
 # The default format logs the request line with its query string (%(r)s) and the referrer (%(f)s), which can
 # carry a phone number or an OAuth code: log the method, the path alone and the protocol instead.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+# Each line ends with the request id the app answered with (app/logs.py), as the app's own lines for it do.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" [request=%({x-request-id}o)s]'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Forwarded headers are read in one place, the app's ProxyFix (FORWARDED_HOPS, app/__init__.py); gunicorn

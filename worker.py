@@ -95,7 +95,7 @@ def main(burst: bool = False) -> None:
         )
         worker.imminent_shutdown_delay = int(app.config["JOB_GRACE_SECONDS"])
         # The first maintenance pass, at start, schedules the sweep if none is coming.
-        worker.work(burst=burst, with_scheduler=True)
+        worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
 
 
 if __name__ == "__main__":

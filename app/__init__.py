@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from flask import Flask
@@ -17,6 +16,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
     configure_logging(app)
+    register_error_reporting(app)
     register_extensions(app)
     register_blueprints(app)
     hops = int(app.config["FORWARDED_HOPS"])
@@ -31,12 +31,17 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
 
 
 def configure_logging(app: Flask) -> None:
-    # One line per event on stdout: the platform's log router collects it.
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # These libraries log tokens, codes and client secrets at DEBUG: never let them.
-    for chatty in ("flask_dance", "requests_oauthlib", "oauthlib", "urllib3", "werkzeug"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    from app import logs
+
+    logs.configure(app)
+
+
+def register_error_reporting(app: Flask) -> None:
+    # Without SENTRY_DSN the Sentry SDK is not even imported.
+    if app.config["SENTRY_DSN"]:
+        from app import error_reporting
+
+        error_reporting.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -60,10 +65,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import dashboard, health, phone, recipients, signin, yourdata
+    from app import admin, dashboard, health, phone, recipients, signin, yourdata
     from app.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.register_blueprint(platforms.blueprint)
     app.register_blueprint(signin.blueprint)
     signin.register_platforms(app)

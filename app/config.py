@@ -14,9 +14,11 @@ from app.environment import (
     PROJECT_DIR,
     ConfigError,
     Environment,
+    admin_users,
     database_url,
     engine_options,
     kept_secret,
+    log_level,
     private_instance_dir,
     public_url,
     sms_countries,
@@ -169,5 +171,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "LIVE_STREAMS_PER_USER": env.number("LIVE_STREAMS_PER_USER", 2),
         "LIVE_STREAM_SECONDS": env.number("LIVE_STREAM_SECONDS", 300),
         "LIVE_HEARTBEAT_SECONDS": env.number("LIVE_HEARTBEAT_SECONDS", 15),
+        # Operations (README, "Operating: the operator page, metrics and error reports").
+        "LOG_LEVEL": log_level(env.get("LOG_LEVEL")),
+        "SENTRY_DSN": env.get("SENTRY_DSN"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN"),
+        "ADMIN_USERS": admin_users(env.get("ADMIN_USERS")),
     }
     return settings

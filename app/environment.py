@@ -56,6 +56,24 @@ def sms_countries(value: str | None) -> tuple[str, ...]:
     return countries
 
 
+def admin_users(value: str | None) -> frozenset[str]:
+    """ADMIN_USERS read as `platform:platform_user_id` entries (comma-separated): who may open /admin."""
+    entries = frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+    malformed = [entry for entry in entries
+                 if entry.partition(":")[0] not in {"fitbit", "google"} or not entry.partition(":")[2]]
+    if malformed:
+        raise ConfigError(f"ADMIN_USERS entries must look like google:<platform user id>, not {malformed[0]!r}")
+    return entries
+
+
+def log_level(value: str | None) -> str:
+    """LOG_LEVEL as logging names it (DEBUG, INFO, WARNING, ERROR): web and worker log at it alike."""
+    level = (value or "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
+    return level
+
+
 def database_url(url: str) -> str:
     """SQLAlchemy wants an explicit driver; PaaS add-ons hand out `postgres://` URLs."""
     for prefix in ("postgres://", "postgresql://"):

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from app import events
+from app import events, metrics
 from app.digests import keyed_digest
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
@@ -77,6 +77,7 @@ def write_text(
     db.session.commit()
     message = db.session.scalars(select(OutgoingMessage).where(OutgoingMessage.idempotency_key == key)).one()
     if inserted:
+        metrics.count("battery_texts", kind=kind, status=MessageStatus.QUEUED.value)
         log.info("text %s written (%s) for user %s", message.id, kind, user.id)
     return message, inserted
 
@@ -148,6 +149,7 @@ def change_if(
         along_with()
     db.session.commit()
     if changed and "status" in values:
+        metrics.count("battery_texts", kind=message.kind, status=values["status"].value)
         events.publish(message.user_id, {"type": "text", "id": message.id, "status": values["status"].value})
     return bool(changed)
 

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from requests.auth import HTTPBasicAuth
 
+from app import metrics
 from app.providers.base import (
     AccessRevoked,
     CredentialsRefused,
@@ -117,22 +118,38 @@ class PlatformClient:
         """
         if platform_user_id is not None:
             self.gate.check(platform_user_id)
-        response = raise_for_transport(lambda: session.request(method, url, timeout=self.timeout, **options))
+        response = self.answer(lambda: session.request(method, url, timeout=self.timeout, **options))
         if platform_user_id is not None:
             self.note_rate_headers(response, platform_user_id)
         if response.status_code >= 400:
             error = self.error_for(response)
             if isinstance(error, RateLimited) and platform_user_id is not None:
                 self.gate.close_for(platform_user_id, error.retry_after)
-            raise error
+            raise self.counted(error)
         return response
+
+    def answer(self, send) -> requests.Response:
+        """Send one request, counted by outcome (2xx, 401, 429, 5xx, timeout, …) for the operator page."""
+        try:
+            response = raise_for_transport(send)
+        except PlatformUnavailable as error:
+            metrics.platform_call(self.name, metrics.call_outcome(None, str(error)))
+            raise self.counted(error) from None
+        metrics.platform_call(self.name, metrics.call_outcome(response.status_code))
+        return response
+
+    def counted(self, error: PlatformError) -> PlatformError:
+        """The error, counted by kind for /metrics (`rate_limited`, `access_revoked`, …)."""
+        kind = "".join(f"_{char.lower()}" if char.isupper() else char for char in type(error).__name__).lstrip("_")
+        metrics.count("battery_platform_errors", platform=self.name, kind=kind)
+        return error
 
     def refresh(self, token: Mapping[str, Any]) -> dict[str, Any]:
         """Trade the refresh token for a new access token (HTTP Basic client auth)."""
         refresh_token = token.get("refresh_token")
         if not refresh_token:
             raise AccessRevoked("no refresh token stored")
-        response = raise_for_transport(
+        response = self.answer(
             lambda: requests.post(
                 self.token_url,
                 data={"grant_type": "refresh_token", "refresh_token": refresh_token},
@@ -141,11 +158,11 @@ class PlatformClient:
             )
         )
         if response.status_code == 410:
-            raise PlatformRetired("token endpoint answered 410 Gone")
+            raise self.counted(PlatformRetired("token endpoint answered 410 Gone"))
         if response.status_code >= 500 or response.status_code == 429:
-            raise PlatformUnavailable(f"token endpoint answered {response.status_code}")
+            raise self.counted(PlatformUnavailable(f"token endpoint answered {response.status_code}"))
         if response.status_code >= 400:
-            raise refresh_refused(response)
+            raise self.counted(refresh_refused(response))
         fresh = response.json()
         # Google does not send a new refresh token on refresh: the old one stays valid.
         fresh.setdefault("refresh_token", refresh_token)
@@ -155,7 +172,7 @@ class PlatformClient:
     def revoke(self, token: Mapping[str, Any]) -> None:
         """Withdraw our access at the platform; revoking the refresh token ends the whole grant."""
         value = token.get("refresh_token") or token.get("access_token")
-        response = raise_for_transport(
+        response = self.answer(
             lambda: requests.post(self.revoke_url, data={"token": value}, auth=self.client_auth, timeout=self.timeout)
         )
         if response.status_code == 410:

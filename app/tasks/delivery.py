@@ -10,7 +10,7 @@ from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import func, select
 
-from app import alerting, alerts, audience, locks, outbox, service_status
+from app import alerting, alerts, audience, locks, metrics, outbox, service_status
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.recipient_models import Recipient
@@ -27,6 +27,8 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 STALLED_AFTER = timedelta(minutes=2)
 LOCK_SECONDS = 30
 QUEUED = {"status": MessageStatus.QUEUED}
+# The texts a push leads to, whose latency from the push the metrics keep.
+PUSHED_KINDS = frozenset({"low", "empty"})
 
 
 class Delivery(str, enum.Enum):
@@ -111,7 +113,18 @@ def deliver_text(message_id: int) -> Delivery:
         outbox.change_if(message, {"provider_message_id": None}, {"provider_message_id": provider_message_id})
         return Delivery.SETTLED_BY_RECEIPT
     log.info("text %s (%s) submitted on attempt %s", message.id, message.kind, attempt)
+    observe_push_to_text(message, submitted["submitted_at"])
     return Delivery.SUBMITTED
+
+
+def observe_push_to_text(message: OutgoingMessage, submitted_at: datetime) -> None:
+    """How long a low or empty text took from the user's latest push to Vonage (a text held for quiet hours
+    counts its wait: the histogram's top buckets)."""
+    if message.kind not in PUSHED_KINDS or message.user_id is None:
+        return
+    pushed_at = db.session.scalar(select(User.last_push_at).where(User.id == message.user_id))
+    if pushed_at is not None and pushed_at <= message.created_at:
+        metrics.observe("battery_push_to_text_seconds", (submitted_at - pushed_at).total_seconds(), kind=message.kind)
 
 
 def claim_attempt(message: OutgoingMessage, now: datetime) -> tuple[Delivery | None, int]:

@@ -10,7 +10,7 @@ from flask import current_app
 from rq import Retry
 from sqlalchemy import select
 
-from app import alerting, alerts, events
+from app import alerting, alerts, events, metrics
 from app.extensions import db, queues
 from app.models import ConnectionState, Platform, User, utcnow
 from app.providers import CredentialsRefused, PlatformError, RateLimited, client_for
@@ -59,6 +59,16 @@ def request_sync(platform: str, platform_user_id: str, pushed_at: datetime | Non
 
 def sync_platform_user(platform: str, platform_user_id: str, pushed_at: datetime | None = None) -> SyncOutcome:
     """The job a push becomes; the platform's user id (and when it pushed) is all the webhook knew."""
+    try:
+        outcome = sync_pushed_user(platform, platform_user_id, pushed_at)
+    except Exception:
+        metrics.count("battery_syncs", platform=platform, outcome="error")
+        raise
+    metrics.count("battery_syncs", platform=platform, outcome=outcome.name.lower())
+    return outcome
+
+
+def sync_pushed_user(platform: str, platform_user_id: str, pushed_at: datetime | None) -> SyncOutcome:
     name = coalescing.member(platform, platform_user_id)
     generation = coalescing.start(name)
     user = db.session.scalars(
@@ -96,6 +106,7 @@ def sync_user(user: User) -> SyncOutcome:
         if handle_connection_error(user, error):
             return SyncOutcome.CONNECTION_LOST
         raise
+    metrics.count("battery_device_reads", platform=user.platform.value)
     now = utcnow()
     devices = record_readings(user, statuses, now)
     decision = alerting.decide_for(user, devices, now, alerts.decide)

@@ -7,14 +7,16 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import csrf, db
+from app import metrics
+from app.extensions import csrf, db, queues
 from app.models import PendingPush, utcnow
 from app.tasks.sync import request_sync
 
@@ -23,6 +25,32 @@ csrf.exempt(blueprint)
 log = logging.getLogger(__name__)
 
 NO_CONTENT = ("", 204)
+PUSH_RECEIVERS = {"platform_webhooks.fitbit_push": "fitbit", "platform_webhooks.google_health_push": "google"}
+
+
+@blueprint.before_request
+def start_clock() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@blueprint.after_request
+def count_push(response: Response) -> Response:
+    """Every push counted (accepted, refused, failed) and timed; the counts reach Redis after the answer is sent."""
+    platform = PUSH_RECEIVERS.get(request.endpoint or "")
+    if platform is None or response.status_code == 201:  # 201: Google's verification probe, not a push
+        return response
+    seconds = time.perf_counter() - g.webhook_started
+    status = response.status_code
+    outcome = "accepted" if status < 300 else "refused" if status < 500 else "failed"
+    redis = queues.redis
+
+    def record() -> None:
+        with metrics.recording(redis) as pipeline:
+            metrics.count("battery_pushes", redis=pipeline, platform=platform, outcome=outcome)
+            metrics.observe("battery_webhook_seconds", seconds, redis=pipeline, platform=platform)
+
+    response.call_on_close(record)
+    return response
 
 
 def fitbit_signature(body: bytes, client_secret: str) -> str:

@@ -229,10 +229,10 @@ def test_a_signed_push_through_the_router_ends_in_one_text_on_the_phone(texted_a
 
 # Keys that live without an expiry (docs/reliability.md, "Redis memory"): RQ's own bookkeeping, bounded by the
 # number of queues and live workers, its registries (sorted sets whose entries expire by score) and queues,
-# and our one hash of users whose sync is still owed.
+# our one hash of users whose sync is still owed, and the two hashes of metrics (one field per label set).
 KEYS_WITHOUT_EXPIRY = re.compile(
     r"rq:(queues|workers|workers:\w+|queue:\w+|(finished|failed|started|scheduled|deferred|canceled|wip):\w+)"
-    r"|sync:dirty"
+    r"|sync:dirty|metrics:counters|metrics:histograms"
 )
 # A job's own hash lives until it has run; then its result or failure lifetime applies.
 WAITING = {"queued", "scheduled", "started", "deferred"}

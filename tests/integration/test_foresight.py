@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from app import alerting, alerts, reminders
@@ -114,24 +115,18 @@ def test_no_reminder_for_a_tracker_that_lasts_or_is_already_low(app):
     assert reminder_rows(user) == []
 
 
-def test_a_card_says_how_long_the_battery_lasts_and_draws_the_expected_drain(app):
+@pytest.mark.parametrize(("hours_of_history", "outlook", "drawn"), [
+    pytest.param(24, "About 2 days left", True, id="a day of history"),
+    pytest.param(3, "Not enough history yet to say how long it lasts.", False, id="too little: nothing guessed"),
+])
+def test_a_card_says_how_long_the_battery_lasts_and_draws_the_expected_drain(app, hours_of_history, outlook, drawn):
     now = utcnow()
     user = make_user()
     device = make_device(user, "Charge 6", battery_status="Medium", battery_level=48, last_sync_at=now)
-    drained_history(device, rate=1, hours=24, ends_at=48, now=now)
+    drained_history(device, rate=1, hours=hours_of_history, ends_at=48, now=now)
     (card,) = dashboard_parts(user, 7)["cards"]
-    assert card["outlook"] == "About 2 days left"
-    assert 'class="expected"' in card["chart"]
-
-
-def test_a_card_with_little_history_says_so_and_guesses_nothing(app):
-    now = utcnow()
-    user = make_user()
-    device = make_device(user, "Charge 6", battery_status="Medium", battery_level=48, last_sync_at=now)
-    drained_history(device, rate=1, hours=3, ends_at=48, now=now)
-    (card,) = dashboard_parts(user, 7)["cards"]
-    assert card["outlook"] == "Not enough history yet to say how long it lasts."
-    assert 'class="expected"' not in card["chart"]
+    assert card["outlook"] == outlook
+    assert ('class="expected"' in card["chart"]) is drawn
 
 
 def test_the_live_parts_carry_the_outlook_and_a_muted_trackers_note(app):

@@ -1,6 +1,7 @@
 """Shared plumbing for the benchmarks: the production-like environment, processes started and stopped, a clean slate.
 
-Everything here uses the bench database and Redis db 15 only, and loopback addresses only.
+Everything here uses the bench database (created if missing) and Redis db 15 (or BENCH_REDIS_URL's) only, and loopback
+addresses only.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ GOOGLE_CLIENT_SECRET = "bench-google-secret"
 GOOGLE_WEBHOOK_SECRET = "bench-google-webhook-secret"
 TOKEN_KEY = base64.urlsafe_b64encode(b"bench-only-fernet-key-not-secret").decode()
 
-if "bench" not in BENCH_DATABASE_URL.rsplit("/", 1)[-1] or not BENCH_REDIS_URL.endswith("/15"):
-    sys.exit("refusing to run: the benchmarks only use a database named bench* and Redis db 15")
+# Everything is wiped: never a database not named bench*, never Redis db 0 (the default every other tool uses).
+# Redis db 15 unless BENCH_REDIS_URL names another (on a shared machine, the index you were given).
+if "bench" not in BENCH_DATABASE_URL.rsplit("/", 1)[-1] or BENCH_REDIS_URL.rsplit("/", 1)[-1] in {"", "0"} \
+        or not BENCH_REDIS_URL.rsplit("/", 1)[-1].isdigit():
+    sys.exit("refusing to run: the benchmarks only use a database named bench* and a numbered Redis db other than 0")
 
 
 def production_env(emulator_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -174,11 +178,30 @@ def processes() -> Iterator[Processes]:
         started.stop_all()
 
 
+def create_database_if_missing(url: str = BENCH_DATABASE_URL) -> bool:
+    """Create the bench database on its server when it does not exist yet (a fresh machine); True if created.
+
+    Connects to the server's `postgres` maintenance database, as tests/support/database.py does for its scratch ones.
+    """
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return True
+
+
 def fresh_database(env: dict[str, str]) -> None:
-    """Empty the bench database and Redis db 15, then apply the migrations as the release phase does."""
+    """Create the bench database if needed, empty it and Redis db 15, then apply the migrations as the release
+    phase does."""
     import psycopg
     import redis
 
+    create_database_if_missing()
     with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.run_all --only webhook scale
     .venv/bin/python -m bench.run_all --report   # only re-print the tables from bench/results/*.json
 
-Uses PostgreSQL database `bench` (BENCH_DATABASE_URL) and Redis db 15 (BENCH_REDIS_URL) only; both are wiped.
+Uses PostgreSQL database `bench` (BENCH_DATABASE_URL; created if missing) and Redis db 15 (BENCH_REDIS_URL) only;
+both are wiped.
 """
 
 from __future__ import annotations

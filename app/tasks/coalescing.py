@@ -9,13 +9,17 @@ sweep re-queues a user still dirty with no sync waiting and none running.
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
+from redis import Redis
+from redis.commands.core import Script
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.queue import Queue
 
 from app import locks
 from app.extensions import queues
@@ -23,12 +27,18 @@ from app.models import utcnow
 
 DIRTY = "sync:dirty"
 CLAIM_SECONDS = 3600
-# Mark the user dirty and claim the queued flag in one round trip: the webhook's cost is Redis
-# round trips (docs/benchmarks.md). KEYS: dirty hash, queued flag; ARGV: member, job id.
-_MARK_AND_CLAIM = """
+# A push is one round trip whatever it finds (docs/benchmarks.md, "Profile"): mark the user dirty, claim the
+# queued flag, and only if it was free save the sync job as RQ's scheduler reads it (RQ's own job hash, from
+# Job.to_dict; its scheduled registry; its set of queues), so the flag never names a job that does not exist.
+# KEYS: dirty hash, queued flag, job hash, scheduled registry, set of queues;
+# ARGV: member, job id, flag seconds, run at (epoch seconds), queue key, then the job hash's fields and values.
+_MARK_CLAIM_AND_SCHEDULE = """
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 1 end
-return 0
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[3], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+redis.call('SADD', KEYS[5], ARGV[5])
+return 1
 """
 # Clear the dirty mark only if no push arrived since this sync read it.
 _CLEAR_IF_UNCHANGED = """
@@ -54,11 +64,28 @@ def new_job_id() -> str:
     return f"sync-{uuid.uuid4().hex}"
 
 
-def claim(name: str, job_id: str) -> bool:
-    """Mark the user dirty; True when no sync was waiting, so the caller must queue `job_id`."""
-    # register_script sends the script's hash (EVALSHA), not its text, on every push.
-    mark_and_claim = queues.redis.register_script(_MARK_AND_CLAIM)
-    return bool(mark_and_claim(keys=[DIRTY, _queued_key(name)], args=[name, job_id, CLAIM_SECONDS]))
+def claim(name: str, job: Job, queue: Queue, run_at: datetime) -> bool:
+    """Mark the user dirty; when no sync was waiting, schedule `job` on `queue` for `run_at` and return True.
+
+    `job` is made by the caller (`queue.create_job(..., status=JobStatus.SCHEDULED)`) and costs nothing in
+    Redis until the claim succeeds; RQ's scheduler then moves it to the queue as for `enqueue_at`.
+    """
+    fields = [item for pair in job.to_dict().items() for item in pair]
+    run_at_seconds = calendar.timegm(run_at.utctimetuple())  # as RQ scores its scheduled registry
+    keys = [DIRTY, _queued_key(name), job.key, queue.scheduled_job_registry.key, queue.redis_queues_keys]
+    args = [name, job.id, CLAIM_SECONDS, run_at_seconds, queue.key, *fields]
+    return bool(_script(queues.redis)(keys=keys, args=args))
+
+
+def _script(redis: Redis) -> Script:
+    """The claim script bound to this process's client: EVALSHA sends its hash, not its text, on every push."""
+    script = _scripts.get(id(redis))
+    if script is None or script.registered_client is not redis:
+        script = _scripts[id(redis)] = redis.register_script(_MARK_CLAIM_AND_SCHEDULE)
+    return script
+
+
+_scripts: dict[int, Script] = {}
 
 
 def claim_later(name: str, job_id: str, seconds: float) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from redis.connection import Connection
 from rq import Queue
+from rq.job import Job, JobStatus
 
 from app.extensions import queues
 
@@ -36,3 +40,45 @@ def test_malformed_or_oversized_pushes_get_a_clear_answer(client, app, path, bod
     response = client.post(path, data=body, headers=headers, content_type="application/json")
     assert response.status_code == expected
     assert queues.redis.hlen("sync:dirty") == 0
+
+
+def google_push(client, owner: str):
+    return client.post("/webhooks/google-health", json={"data": {"healthUserId": owner, "operation": "UPSERT"}},
+                       headers={"Authorization": "sandbox-google-webhook-secret"})
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Every request sent to Redis by this process, one entry per round trip (a pipeline is one)."""
+    sent: list[bytes] = []
+    send = Connection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(b"".join(command) if isinstance(command, list | tuple) else command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent
+
+
+def test_a_push_queues_its_sync_in_one_redis_round_trip_whether_it_starts_a_burst_or_joins_one(
+        client, app, redis_round_trips):
+    google_push(client, "warm-up")  # the first push after a Redis restart also loads the script
+    redis_round_trips.clear()
+    answers = [google_push(client, "health-1").status_code for _ in range(3)]
+
+    assert answers == [204, 204, 204]
+    syncing = [sent for sent in redis_round_trips if b"sync:" in sent]
+    assert len(syncing) == 3, "one round trip per push: the first of the burst and the two that join it"
+    assert all(b"metrics:" not in sent for sent in syncing)
+    # The first push scheduled one sync, as RQ's scheduler reads it; the others only marked the user dirty.
+    queue = Queue("default", connection=queues.redis)
+    job_id = queues.redis.get("sync:queued:google:health-1").decode()
+    scheduled = queue.scheduled_job_registry.get_job_ids()
+    assert job_id in scheduled and len(scheduled) == 2, "one sync for the burst (and the warm-up's)"
+    job = Job.fetch(job_id, connection=queues.redis)
+    assert (job.func_name, job.args[:2], job.get_status()) == (
+        "app.tasks.sync.sync_platform_user", ("google", "health-1"), JobStatus.SCHEDULED)
+    assert queues.redis.hget("sync:dirty", "google:health-1") == b"3"
+    run_at = queue.scheduled_job_registry.get_scheduled_time(job)
+    assert 0 < (run_at - datetime.now(UTC)).total_seconds() <= app.config.get("SYNC_DEBOUNCE_SECONDS", 2) + 1

@@ -35,21 +35,17 @@ def start_clock() -> None:
 
 @blueprint.after_request
 def count_push(response: Response) -> Response:
-    """Every push counted (accepted, refused, failed) and timed; the counts reach Redis after the answer is sent."""
+    """Every push counted (accepted, refused, failed) and timed; the counts reach Redis within a second, with the
+    process's others, not one round trip per push."""
     platform = PUSH_RECEIVERS.get(request.endpoint or "")
     if platform is None or response.status_code == 201:  # 201: Google's verification probe, not a push
         return response
     seconds = time.perf_counter() - g.webhook_started
     status = response.status_code
     outcome = "accepted" if status < 300 else "refused" if status < 500 else "failed"
-    redis = queues.redis
-
-    def record() -> None:
-        with metrics.recording(redis) as pipeline:
-            metrics.count("battery_pushes", redis=pipeline, platform=platform, outcome=outcome)
-            metrics.observe("battery_webhook_seconds", seconds, redis=pipeline, platform=platform)
-
-    response.call_on_close(record)
+    later = metrics.pending.to(queues.redis)
+    metrics.count("battery_pushes", redis=later, platform=platform, outcome=outcome)
+    metrics.observe("battery_webhook_seconds", seconds, redis=later, platform=platform)
     return response
 
 

@@ -46,6 +46,7 @@ def register_error_reporting(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import (
+        i18n,
         recipient_models,  # noqa: F401  the extra numbers' table, in the metadata migrations compare
         security,
     )
@@ -62,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     queues.init_app(app)
     limiter.init_app(app)
     token_cipher.init_app(app)
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from app import events
 from app.extensions import db
+from app.languages import DEFAULT_LANGUAGE
 from app.models import ConnectionState, OAuth, Platform, User, new_session_version, utcnow
 from app.providers import Identity
 
@@ -20,8 +21,11 @@ log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"(?P<user_id>[0-9]{1,18}):(?P<version>[A-Za-z0-9_-]{1,32})")
 
 
-def connect_account(platform: str, identity: Identity, token: dict[str, Any], signed_in: User | None) -> User:
-    """Find or create the user for this platform identity and store the token.
+def connect_account(
+    platform: str, identity: Identity, token: dict[str, Any], signed_in: User | None, language: str = DEFAULT_LANGUAGE
+) -> User:
+    """Find or create the user for this platform identity and store the token. A new account speaks `language`
+    (what the visitor was reading when they signed up); an existing one keeps its own.
 
     A Google account whose legacyUserId is a Fitbit user we know is that same person: the
     account moves to Google and keeps its phone, settings and history. So does a signed-in
@@ -40,7 +44,7 @@ def connect_account(platform: str, identity: Identity, token: dict[str, Any], si
             user.platform_user_id = identity.platform_user_id
             user.fitbit_subscription_id = None
     if user is None:
-        user = User(platform=platform_enum, platform_user_id=identity.platform_user_id)
+        user = User(platform=platform_enum, platform_user_id=identity.platform_user_id, language=language)
         db.session.add(user)
     if identity.legacy_user_id:
         user.legacy_user_id = identity.legacy_user_id

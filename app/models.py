@@ -58,6 +58,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str | None] = mapped_column(String(120))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     time_zone_from_platform: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the pages and of the texts to the account's own number (app/languages.py): what the
+    # visitor was reading when they signed up, then their choice in the settings.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     granted_scopes: Mapped[str | None] = mapped_column(String(500))
     connection_state: Mapped[ConnectionState] = mapped_column(
         _enum(ConnectionState, "connection_state"), default=ConnectionState.CONNECTED

@@ -33,6 +33,8 @@ class Recipient(db.Model):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     # The account holder's name as this person knows them: "Sam" in "Sam's Charge 6 is at 15%".
     known_as: Mapped[str] = mapped_column(String(24))
+    # The language of this number's texts: its owner's, which may not be the account holder's.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Which texts this number gets: CHOOSABLE_TEXTS entries, comma-separated.
     texts: Mapped[str] = mapped_column(String(120), default=",".join(CHOOSABLE_TEXTS))
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,9 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import HTTPException
 
 from app import accounts, alert_texts
-from app.extensions import db, login_manager
+from app.extensions import csrf, db, login_manager
+from app.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
+from app.languages import supported
 from app.models import User
 from app.providers import client_for, configured_platforms, platform_name
 from app.tasks.revocation import before_delete
@@ -65,6 +67,31 @@ def not_found(error: HTTPException):
 def server_error(error: HTTPException):
     """Rendered without the context processors: the signed-in user cannot be read when the database is down."""
     return current_app.jinja_env.get_template("errors/500.html").render(), 500
+
+
+@blueprint.post("/language")
+@csrf.exempt
+def choose_language():
+    """The language switch (a form, so it works without JavaScript): kept in a cookie for visitors and on the
+    account once signed in, then back to the page it was pressed on. A visitor's switch needs no CSRF token (a
+    landing page left open for a day still switches); a signed-in one does, since it changes their texts."""
+    if current_user.is_authenticated:
+        csrf.protect()
+    language = supported(request.form.get("language"))
+    back = request.form.get("next", "")
+    # Only a path of this site: never another host ("//evil.example") or a scheme.
+    if not back.startswith("/") or back.startswith(("//", "/\\")):
+        back = url_for("signin.landing")
+    response = redirect(back)
+    if language is None:
+        return response
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        user.language = language
+        db.session.commit()
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
 
 
 @blueprint.get("/next")

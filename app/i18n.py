@@ -1,0 +1,60 @@
+"""Pages in the reader's language and times in their zone: Flask-Babel's selectors and where the catalogs live.
+
+The language is the account's once signed in (chosen at sign-up from what the visitor was reading, changeable in
+the settings); before that, the visitor's choice from the language switch (a cookie), else Accept-Language.
+Each feature package keeps the translations of its own pages in its `translations/` folder beside its templates;
+`app/translations` holds the shared ones (the layout, error pages) and the texts' own domain (`texts`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import current_user
+
+from app.languages import LANGUAGES, best_language, supported
+
+LANGUAGE_COOKIE = "language"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+APP_ROOT = Path(__file__).resolve().parent
+
+babel = Babel()
+
+
+def catalog_homes() -> list[Path]:
+    """Every `translations/` folder of the app: the shared one first, then each feature package's."""
+    shared = APP_ROOT / "translations"
+    return [shared, *sorted(path for path in APP_ROOT.glob("*/translations") if path.is_dir())]
+
+
+def chosen_language() -> str | None:
+    """The language this visitor chose: the account's when signed in, else the switch's cookie."""
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    return supported(request.cookies.get(LANGUAGE_COOKIE))
+
+
+def page_language() -> str:
+    """The language of this request's page (Flask-Babel's locale selector)."""
+    return best_language(chosen_language(), request.accept_languages)
+
+
+def page_time_zone() -> str:
+    """The signed-in account's zone for dates and times on the pages; UTC before sign-in."""
+    if current_user and current_user.is_authenticated:
+        return current_user.time_zone
+    return "UTC"
+
+
+def template_globals() -> dict[str, object]:
+    return {"languages": LANGUAGES, "page_language": page_language()}
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(str(path) for path in catalog_homes()))
+    babel.init_app(app, locale_selector=page_language, timezone_selector=page_time_zone)
+    # {% trans %} blocks are read with their whitespace folded, as catalogs.py extracts them.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.context_processor(template_globals)

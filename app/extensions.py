@@ -162,7 +162,7 @@ class Queues:
     def init_app(self, app: Flask) -> None:
         url = app.config["REDIS_URL"]
         pool = BlockingConnectionPool.from_url(
-            url, max_connections=int(app.config.get("REDIS_MAX_CONNECTIONS", 6)), timeout=5,
+            url, max_connections=int(app.config["REDIS_MAX_CONNECTIONS"]), timeout=5,
             socket_connect_timeout=2, socket_timeout=5, health_check_interval=30,
             client_name=process_label(), **redis_options(url),
         )

@@ -57,6 +57,3 @@ def filled(message: str, language: str | None, **values: object) -> str:
                 written = written.replace(f"de {{{name}}}", f"d'{{{name}}}")
     return written.format(**values)
 
-
-def plural_words(forms: tuple[str, str], count: int, language: str | None) -> str:
-    return catalog(language_of(language)).ngettext(forms[0], forms[1], count)

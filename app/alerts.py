@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
-from app.alert_texts import SILENT, battery_template, hours_until, how_long, render
+from app.alert_texts import SILENT, battery_template, hours_until, quiet_hours, render
 from app.devices import Battery, battery_state, display_name, is_watched, known_level
 from app.timezones import zone_named
 
@@ -76,13 +76,14 @@ class Text:
     episode: int
     body: str
     send_after: datetime | None = None
-    # The words before they say whose tracker it is, for `body_for`.
+    # The English words before they are translated and say whose tracker it is, for `body_for`.
     template: str = ""
     values: tuple[tuple[str, object], ...] = ()
 
-    def body_for(self, whose: str) -> str:
-        """The same text for someone else's phone: "Battery low: Sam's Charge 6 is at 15%…"."""
-        return render(self.template, dict(self.values), whose) if self.template else self.body
+    def body_for(self, owner: str | None = None, language: str = "en") -> str:
+        """The same text for any phone, in its language: the account's own (`owner` None: "your Charge 6") or an
+        extra number's, naming the account holder as its owner knows them ("Battery low: Sam's Charge 6…")."""
+        return render(self.template, dict(self.values), owner, language) if self.template else self.body
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def decide_silence(
                 state = replace(state, silence=state.silence + 1, silent_sent=True)
                 if not reading.muted:
                     texts.append(_text("silent", reading.device_key, state.silence, SILENT,
-                                       name=_device_name(reading), silence=how_long(quiet_since)))
+                                       name=_device_name(reading), quiet_hours=quiet_hours(quiet_since)))
         new_states[reading.device_key] = state
     return deliverable(texts, new_states, settings, now, texts_sent_today)
 

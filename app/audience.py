@@ -35,9 +35,15 @@ def alert_receivers(user: User, kind: str) -> list[Recipient | None]:
     return own + [recipient for recipient in listening_recipients(user) if kind in recipient.chosen_texts]
 
 
-def whose(recipient: Recipient | None) -> str:
-    """Whose tracker a text names: "your" on the account's own phone, "Sam's" on someone else's."""
-    return "your" if recipient is None else f"{recipient.known_as}'s"
+def owner_named(recipient: Recipient | None) -> str | None:
+    """Whose tracker a text names: None for "your" on the account's own phone, the account holder's name as the
+    extra number's owner knows them ("Sam's") on someone else's."""
+    return None if recipient is None else recipient.known_as
+
+
+def language_of(user: User, recipient: Recipient | None) -> str:
+    """The language of a number's texts: the account's for its own number, the extra number's own for that one."""
+    return (recipient or user).language
 
 
 def anyone_listens(user: User) -> bool:

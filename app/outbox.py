@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.recipient_models import Recipient
 from app.timezones import local_midnight
-from app.wording import VERIFICATION_REDACTED
+from app.wording import redacted
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _reference_mac(row_id: int) -> str:
 
 def shown_body(message: OutgoingMessage) -> str:
     """The body as anyone but the phone may see it: a code never, whatever state its row is in."""
-    return VERIFICATION_REDACTED if message.kind == VERIFICATION else message.body
+    return redacted(message.body) if message.kind == VERIFICATION else message.body
 
 
 def change_if(
@@ -137,7 +137,7 @@ def change_if(
     """
     if values.get("status") in SETTLED_STATUSES and message.kind == VERIFICATION:
         # The code is kept only as a hash; once the text is settled its body loses the code too.
-        values = {**values, "body": VERIFICATION_REDACTED}
+        values = {**values, "body": redacted(message.body)}
     conditions = [getattr(OutgoingMessage, column) == value for column, value in expected.items()]
     changed = db.session.execute(
         update(OutgoingMessage)

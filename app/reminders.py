@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.alert_texts import LONGEST_WHOSE, render
+from app.alert_texts import LONGEST_KNOWN_AS, render
 from app.alerts import MAX_PRODUCT_NAME, AlertSettings, DeviceReading, Text, deliverable, quiet_hours_end
 from app.devices import display_name, is_watched
-from app.segments import is_single_gsm7_segment
+from app.languages import LANGUAGES
+from app.segments import is_single_segment
+from app.sms_words import sms_text
 from app.timezones import zone_named
 
-# {whose} as in every alert (app.alert_texts): "your", or "Sam's" on an extra number's phone.
-REMINDER_ONE = "Charge tonight: {whose} {name} is at {level}% and should run low before this time tomorrow."
-REMINDER_MANY = "Charge tonight: {whose} {names} should run low before this time tomorrow."
-REMINDER_COUNT = "Charge tonight: {count} of {whose} trackers should run low before this time tomorrow."
+# {device} as in every alert (app.alert_texts): "your Pixel Watch 3", or "Sam's …" on an extra number's phone;
+# {devices}: "your Pixel Watch 3 and Charge 6", or "3 of your trackers" when the names would not fit.
+REMINDER_ONE = sms_text("Charge tonight: {device} is at {level}% and should run low before this time tomorrow.")
+REMINDER_MANY = sms_text("Charge tonight: {devices} should run low before this time tomorrow.")
 # A reminder found later than this after its moment (a worker down all evening) is not sent at all.
 LATE_LIMIT = timedelta(hours=1)
 # Expected to get there up to this long after the same time tomorrow still counts: a forecast is a guess, and
@@ -95,11 +97,11 @@ def decide_reminder(
 
 def reminder_template(due: list[Candidate]) -> tuple[str, dict[str, object]]:
     """One device by name and level; several by name; so many that the names would not fit one segment on
-    every phone it goes to (the longest "Sam's" included), by count."""
+    every phone it may go to (any language, the longest "Sam's" included), by count."""
     names = [display_name(c.reading.product_name, c.reading.device_type, MAX_PRODUCT_NAME) for c in due]
     if len(due) == 1:
         return REMINDER_ONE, {"name": names[0], "level": due[0].level}
-    listed = {"names": ", ".join(names[:-1]) + " and " + names[-1]}
-    if is_single_gsm7_segment(render(REMINDER_MANY, listed, LONGEST_WHOSE)):
+    listed: dict[str, object] = {"names": tuple(names)}
+    if all(is_single_segment(render(REMINDER_MANY, listed, LONGEST_KNOWN_AS, language)) for language in LANGUAGES):
         return REMINDER_MANY, listed
-    return REMINDER_COUNT, {"count": len(due)}
+    return REMINDER_MANY, {"count": len(due)}

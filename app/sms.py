@@ -13,6 +13,8 @@ from vonage_http_client import Auth as SignatureAuth
 from vonage_http_client.errors import HttpRequestError
 from vonage_sms import SmsError, SmsMessage
 
+from app.segments import encoding
+
 # Vonage SMS API per-message status codes (answered with HTTP 200): 0 is accepted.
 INTERNAL_ERROR = "5"
 TRANSIENT_STATUSES = frozenset({INTERNAL_ERROR})
@@ -69,6 +71,12 @@ class OutgoingText:
 class SmsBackend(Protocol):
     def send(self, text: OutgoingText) -> str:
         """Hand the text over and return the provider's message id, or raise an SmsSendError."""
+
+
+def vonage_type(text: str) -> str | None:
+    """Vonage's `type`: "unicode" for a text that needs UCS-2 (sent as "text", GSM-7, its characters would arrive
+    as question marks); None leaves Vonage's default, "text"."""
+    return "unicode" if encoding(text) == "UCS-2" else None
 
 
 def vonage_number(e164: str) -> str:
@@ -139,7 +147,8 @@ class VonageBackend:
         self.client = Vonage(Auth(api_key=config["VONAGE_API_KEY"], api_secret=config["VONAGE_API_SECRET"]), options)
 
     def send(self, text: OutgoingText) -> str:
-        message = SmsMessage(to=vonage_number(text.to), from_=self.sender, text=text.text, client_ref=text.client_ref)
+        message = SmsMessage(to=vonage_number(text.to), from_=self.sender, text=text.text, client_ref=text.client_ref,
+                             type=vonage_type(text.text))
         try:
             response = self.client.sms.send(message)
         except SmsError as error:
@@ -168,6 +177,8 @@ class OutboxBackend:
             # Nothing leaves the machine: the outbox row itself is the record of the text.
             return "outbox-" + secrets.token_hex(8)
         fields = {"to": vonage_number(text.to), "from": self.sender, "text": text.text, "client-ref": text.client_ref}
+        if vonage_type(text.text):
+            fields["type"] = vonage_type(text.text)
         if self.api_key:
             fields.update({"api_key": self.api_key, "api_secret": self.api_secret or ""})
         try:

@@ -147,8 +147,8 @@ def send_code(user: User, client_address: str | None, recipient: Recipient | Non
     for limit, *keys in counts:
         rate.hit(limit, *keys)
     key = f"verification:{user.id}:{verification.id}:{now.isoformat()}"
-    body = wording.verification_text(code) if recipient is None else wording.recipient_code_text(
-        recipient.known_as, code)
+    body = wording.verification_text(code, user.language) if recipient is None else wording.recipient_code_text(
+        recipient.known_as, code, recipient.language)
     queue_text(user, outbox.VERIFICATION, key, body, recipient=recipient)
     log.info("phone code sent for user %s%s", user.id, " (an extra number)" if recipient else "")
     return None
@@ -208,13 +208,14 @@ def recipient_confirmed(user: User, recipient: Recipient, now: datetime) -> None
     recipient.opted_out_at = recipient.phone_failed_at = recipient.phone_failure = None
     db.session.commit()
     queue_text(user, outbox.WELCOME, f"welcome:{user.id}:to:{recipient.id}:{now.isoformat()}",
-               wording.recipient_welcome_text(recipient.known_as), recipient=recipient)
+               wording.recipient_welcome_text(recipient.known_as, recipient.language), recipient=recipient)
     log.info("an extra number confirmed for user %s", user.id)
 
 
 def queue_test_text(user: User, window: int) -> bool:
     """A test text to the user's verified number, once per `window`; True when this call wrote it."""
-    message, written = outbox.write_text(user, outbox.TEST, f"test:{user.id}:{window}", wording.TEST)
+    message, written = outbox.write_text(user, outbox.TEST, f"test:{user.id}:{window}",
+                                        wording.say(wording.TEST, user.language))
     if written:
         start_delivery(message)
     return written

@@ -31,6 +31,6 @@ def connection_lost(user: User, state: ConnectionState) -> None:
     if not accounts.lose_connection(user, state) or not user.phone_verified or state not in CONNECTION_TEXTS:
         return
     kind, wording_template = CONNECTION_TEXTS[state]
-    site = current_app.config.get("PUBLIC_URL") or "our website"
+    body = wording.connection_text(wording_template, current_app.config.get("PUBLIC_URL"), user.language)
     moment = int(user.connection_changed_at.timestamp())
-    queue_text(user, kind, f"{kind}:{user.id}:{moment}", wording_template.format(site=site))
+    queue_text(user, kind, f"{kind}:{user.id}:{moment}", body)

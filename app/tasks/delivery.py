@@ -73,7 +73,7 @@ def queue_alerts(user: User, decision: alerts.AlertDecision) -> None:
     for text in decision.texts:
         for recipient in audience.alert_receivers(user, text.kind):
             key = alerting.text_key(user, text, recipient.id if recipient is not None else None)
-            body = text.body_for(audience.whose(recipient))
+            body = text.body_for(audience.owner_named(recipient), audience.language_of(user, recipient))
             queue_text(user, text.kind, key, body, text.send_after, recipient)
 
 

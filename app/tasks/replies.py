@@ -61,17 +61,19 @@ def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
 
 
 def answer(user: User, reply: Reply, recipient: Recipient | None = None) -> str:
-    """The words that answer a reply other than STOP; START takes effect here, for the number that sent it."""
+    """The words that answer a reply other than STOP, in that number's language; START takes effect here, for the
+    number that sent it."""
     holder = recipient or user
     if reply is Reply.START:
-        body = wording.OPTED_IN if holder.opted_out_at is not None else wording.ALREADY_IN
+        body = wording.say(wording.OPTED_IN if holder.opted_out_at is not None else wording.ALREADY_IN,
+                           holder.language)
         holder.opted_out_at = None
         db.session.commit()
         events.publish(user.id, {"type": "account", "opted_out": False})
         return body
     if reply is Reply.BATTERY:
-        return wording.battery_text(alerting.watched_readings(user, utcnow()))
-    return wording.HELP
+        return wording.battery_text(alerting.watched_readings(user, utcnow()), holder.language)
+    return wording.say(wording.HELP, holder.language)
 
 
 def opt_out(user: User, recipient: Recipient | None = None) -> None:
@@ -82,4 +84,5 @@ def opt_out(user: User, recipient: Recipient | None = None) -> None:
         db.session.commit()
         events.publish(user.id, {"type": "account", "opted_out": True})
     key = f"opt-out:{user.id}:{holder.opted_out_at.isoformat()}" + (f":to:{recipient.id}" if recipient else "")
-    queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.OPTED_OUT, recipient=recipient)
+    queue_text(user, outbox.OPT_OUT_CONFIRMATION, key, wording.say(wording.OPTED_OUT, holder.language),
+               recipient=recipient)

@@ -51,7 +51,7 @@ def send_welcome(user_id: int) -> Welcome:
     if not waited_long_enough(user.phone_verified_at, utcnow(), wait):
         queues.queue("texts").enqueue_at(user.phone_verified_at + wait, send_welcome, user_id)
         return Welcome.WAITING_FOR_READING
-    queue_text(user, outbox.WELCOME, welcome_key(user), wording.welcome_unread_text())
+    queue_text(user, outbox.WELCOME, welcome_key(user), wording.welcome_unread_text(user.language))
     return Welcome.SENT_WITHOUT_LEVELS
 
 
@@ -61,11 +61,12 @@ def after_first_reading(user: User) -> Welcome:
         return Welcome.NOTHING_TO_DO
     readings = alerting.watched_readings(user, utcnow())
     user.awaiting_first_reading = False  # committed with the welcome below
-    message, written = outbox.write_text(user, outbox.WELCOME, welcome_key(user), wording.welcome_text(readings))
+    body = wording.welcome_text(readings, user.language)
+    message, written = outbox.write_text(user, outbox.WELCOME, welcome_key(user), body)
     if written:
         start_delivery(message)
         return Welcome.SENT_WITH_LEVELS
     # The welcome without levels went first: the levels follow in their own short text.
     queue_text(user, outbox.FIRST_READING, f"first-reading:{user.id}:{user.phone_verified_at.isoformat()}",
-               wording.first_reading_text(readings))
+               wording.first_reading_text(readings, user.language))
     return Welcome.FIRST_READING_SENT

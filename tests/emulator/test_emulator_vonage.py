@@ -88,3 +88,13 @@ def test_the_phone_page_reply_buttons_post_to_the_app(emulator, subscriber):
     (inbound,) = subscriber.arrivals("/webhooks/vonage/inbound")
     assert json.loads(inbound["body"])["text"] == "BATTERY"
     assert "sig" not in json.loads(inbound["body"])
+
+
+def test_a_text_sent_as_type_text_shows_a_question_mark_for_what_gsm7_lacks_and_unicode_keeps_it(emulator, control):
+    assert send(emulator, text="Batería 80% {ok} €").json()["messages"][0]["status"] == "0"
+    assert send(emulator, text="Batería 80%", type="unicode").json()["messages"][0]["status"] == "0"
+    assert send(emulator, text="x", type="wap").json()["messages"][0]["status"] == "3"
+
+    plain, unicode = control("get", "/phone/messages", params={"to": "+" + NUMBER}).json()["messages"]
+    assert (plain["text"], plain["type"]) == ("Bater?a 80% {ok} €", "text")
+    assert (unicode["text"], unicode["type"]) == ("Batería 80%", "unicode")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from app.alert_texts import LONGEST_WHOSE
+from app.alert_texts import LONGEST_KNOWN_AS
 from app.alerts import AlertSettings, DeviceReading
 from app.reminders import SAFETY_MARGIN, Candidate, decide_reminder, last_moment, next_moment
 from app.segments import is_single_gsm7_segment
@@ -87,11 +87,11 @@ def test_the_reminder_with_the_longest_names_is_one_segment(count):
     due = [replace(WATCH, level=100, reading=replace(WATCH.reading, device_key=str(n), product_name=LONGEST_NAME))
            for n in range(count)]
     text = reminder(due)
-    body, someone_elses = text.body, text.body_for(LONGEST_WHOSE)
+    body, someone_elses = text.body, text.body_for(LONGEST_KNOWN_AS)
     assert is_single_gsm7_segment(body), body
     # An extra number's phone gets the same form, naming the longest "Sam's" we allow.
     assert is_single_gsm7_segment(someone_elses), someone_elses
-    assert someone_elses == body.replace("your", LONGEST_WHOSE)
+    assert someone_elses == body.replace("your", f"{LONGEST_KNOWN_AS}'s")
     if count >= 3:
         assert body == f"Charge tonight: {count} of your trackers should run low before this time tomorrow."
 

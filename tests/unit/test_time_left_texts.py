@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alert_texts import LONGEST_WHOSE
+from app.alert_texts import LONGEST_KNOWN_AS
 from app.alerts import AlertSettings, DeviceReading, EpisodeState, decide
 from app.drain import time_left
 from app.segments import is_single_gsm7_segment
@@ -68,7 +68,7 @@ def test_the_low_text_with_the_longest_name_and_any_time_is_one_segment(hours, l
     assert time_left(hours) in body
     assert is_single_gsm7_segment(body), body
     (text,) = decide([reading], {}, ACTIVE, NOW, 0).texts
-    someone_elses = text.body_for(LONGEST_WHOSE)  # the same text on an extra number's phone
+    someone_elses = text.body_for(LONGEST_KNOWN_AS)  # the same text on an extra number's phone
     assert is_single_gsm7_segment(someone_elses), someone_elses
 
 

@@ -61,7 +61,8 @@ def battery_chart(
         summary += " " + _("After the last reading, the expected drain if it is not charged.")
     parts = [
         f'<svg class="battery-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
+        # A title that ends on an abbreviation ("seit So., 29. Nov.") takes no second full stop.
+        f'aria-label="{escape(title.removesuffix("."))}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
     ]
     for level in (0, 50, 100):
@@ -73,8 +74,9 @@ def battery_chart(
         y = _y(threshold)
         parts.append(f'<line class="threshold" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
     if not points:
+        nothing = escape(_("No readings yet"))
         parts.append(f'<text class="empty" x="{LEFT + PLOT_WIDTH / 2}" y="{TOP + PLOT_HEIGHT / 2}" '
-                     f'text-anchor="middle">{escape(_("No readings yet"))}</text>')
+                     f'text-anchor="middle">{nothing}</text>')
     for run in _runs(_thin(points, start, days), GAP.get(days, timedelta(days=days / 15))):
         if len(run) == 1:
             at, level = run[0]

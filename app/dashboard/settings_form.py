@@ -9,9 +9,12 @@ from functools import lru_cache
 from importlib.resources import files
 from zoneinfo import available_timezones
 
+from babel import Locale
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.languages import LANGUAGES
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from app.models import User
 
 THRESHOLD_RANGE = (10, 50)
@@ -29,28 +32,40 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
-@lru_cache(maxsize=1)
 def places() -> tuple[tuple[str, str], ...]:
-    """The zones people pick from, as (zone, "London, United Kingdom"), by region then city: one per place in
-    tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
+    """The zones people pick from, as (zone, "London, United Kingdom"), by region then city, in the page's
+    language: one per place in tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
+    return _places(str(get_locale() or DEFAULT_LANGUAGE))
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _places(language: str) -> tuple[tuple[str, str], ...]:
+    """English names come from tzdata (with zone.tab's note, "Mountain (most areas)"); the others are CLDR's
+    city and country names by Babel ("Londres, Royaume-Uni"), the city alone telling a country's zones apart."""
     data = files("tzdata.zoneinfo")
     countries = {**dict(line.split("\t", 1) for line in _rows(data / "iso3166.tab")), **COUNTRY_NAMES}
+    locale = Locale.parse(language)
     found = []
     for row in _rows(data / "zone.tab"):
-        country, _, zone, *comment = row.split("\t")
-        city = zone.rsplit("/", 1)[-1].replace("_", " ")
-        where = countries.get(country, country) + (f" — {comment[0]}" if comment else "")
+        country, _coordinates, zone, *comment = row.split("\t")
+        if language == DEFAULT_LANGUAGE:
+            city = zone.rsplit("/", 1)[-1].replace("_", " ")
+            where = countries.get(country, country) + (f" — {comment[0]}" if comment else "")
+        else:
+            city = get_timezone_location(zone, locale=locale, return_city=True)
+            where = locale.territories.get(country, countries.get(country, country))
         found.append((zone, f"{city}, {where}"))
     return tuple(sorted(found, key=lambda place: (place[0].split("/", 1)[0], place[1])))
 
 
 def zone_for(typed: str) -> str | None:
-    """The zone the user means: an IANA name, or a place as the list shows it ("London, United Kingdom"), or
-    just its city when only one place has it ("london")."""
+    """The zone the user means: an IANA name, or a place as the list shows it ("London, United Kingdom",
+    "Londres, Royaume-Uni" on a French page), or just its city when only one place has it ("london")."""
     if typed in time_zones():
         return typed
     wanted = " ".join(typed.split()).casefold()
-    matches = {zone for zone, label in places() if wanted in (label.casefold(), label.split(",")[0].casefold())}
+    shown = {*places(), *_places(DEFAULT_LANGUAGE)}
+    matches = {zone for zone, label in shown if wanted in (label.casefold(), label.split(",")[0].casefold())}
     return matches.pop() if len(matches) == 1 else None
 
 

@@ -220,3 +220,17 @@ def test_a_form_without_the_language_choice_keeps_the_accounts_language(app, no_
     assert answer.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).language == "es"
+
+
+def test_places_are_named_in_the_pages_language_and_found_by_that_name(app, no_csrf):
+    user = make_user(language="fr", time_zone="Asia/Tokyo", time_zone_from_platform=False)
+    client = app.test_client(user=user)
+
+    shown = client.get("/settings").get_data(as_text=True)
+    saved = client.post("/settings", data={"threshold": "20", "time_zone": "londres"})
+
+    assert '<option value="Europe/London">Londres, Royaume-Uni</option>' in shown
+    assert "United States" not in shown
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).time_zone == "Europe/London"

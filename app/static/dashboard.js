@@ -1,7 +1,7 @@
 // The live dashboard: when the server's event stream says a tracker synced, a text moved on or the account
 // changed, fetch the banners, devices and texts again and swap in only the sections that changed, so the
 // reader keeps their place; the live region says what changed ("Charge 6 is now 15%, low"), and the
-// "3 hours ago" times keep ticking. Every word comes from the page (#live-words, in the page's language) or from
+// "3 hours ago" times keep ticking. Every word comes from the page (#live-words' data attributes, in the page's language) or from
 // the browser's Intl, in the page's language (<html lang>) and the account's time zone: no English here.
 (function () {
   "use strict";
@@ -12,8 +12,8 @@
   }
   var zone = parts.dataset.timeZone || undefined;
   var language = document.documentElement.lang || "en";
-  var wordsBlock = document.getElementById("live-words");
-  var words = wordsBlock ? JSON.parse(wordsBlock.textContent) : {};
+  var wordsHome = document.getElementById("live-words");
+  var words = wordsHome ? wordsHome.dataset : {};
   var busy = false;
   var again = false;
   var fallback = null;

@@ -154,9 +154,10 @@ def test_times_on_the_cards_and_the_texts_are_babels_in_the_accounts_zone(
 def test_the_live_dashboard_gets_its_words_in_the_pages_language(app):
     user = make_user(language="de")
     page = app.test_client(user=user).get("/dashboard").get_data(as_text=True)
-    words = re.search(r'<script type="application/json" id="live-words">(.*?)</script>', page, re.S).group(1)
-    assert '"updatedAt": "Aktualisiert um {time}."' in words
-    assert '"justNow": "gerade eben"' in words
+    words = re.search(r'<div id="live-words" hidden(.*?)></div>', page, re.S).group(1)
+    assert 'data-updated-at="Aktualisiert um {time}."' in words
+    assert 'data-is-now-state="{name} ist jetzt bei {level}, {state}."' in words
+    assert 'data-just-now="gerade eben"' in words
 
 
 @pytest.mark.parametrize(("language", "heading", "error"), [

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
-from flask_babel import Babel
+from babel import Locale
+from flask import Flask, has_request_context, request
+from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-from app.languages import LANGUAGES, best_language, supported
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES, best_language, supported
 
 LANGUAGE_COOKIE = "language"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+# Our English is British (a mobile number, the 24-hour clock, "Mon 30 Nov"): its dates are en_GB's.
+DATE_LOCALES = {"en": "en_GB"}
 APP_ROOT = Path(__file__).resolve().parent
 
 babel = Babel()
@@ -37,7 +40,9 @@ def chosen_language() -> str | None:
 
 
 def page_language() -> str:
-    """The language of this request's page (Flask-Babel's locale selector)."""
+    """The language of this request's page (Flask-Babel's locale selector); English outside a request."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     return best_language(chosen_language(), request.accept_languages)
 
 
@@ -46,6 +51,12 @@ def page_time_zone() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.time_zone
     return "UTC"
+
+
+def date_locale() -> Locale:
+    """The Babel locale that writes this page's dates and times: the page's language, British for English."""
+    language = str(get_locale() or DEFAULT_LANGUAGE)
+    return Locale.parse(DATE_LOCALES.get(language, language))
 
 
 def template_globals() -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""The battery history chart: readings in, a small self-contained SVG out, drawn on the server: no script, no CDN."""
+"""The battery history chart: readings in, a small self-contained SVG out, drawn on the server: no script, no CDN.
+Its words and day labels are in the page's language."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from app.dashboard import times
 
 WIDTH, HEIGHT = 600, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 10, 16, 26  # room for the level labels and the day labels
@@ -20,7 +26,7 @@ def battery_chart(
     days: int,
     time_zone: str = "UTC",
     threshold: int | None = None,
-    label: str = "Battery",
+    label: str | None = None,
     since: datetime | None = None,
     expected: Callable[[datetime], float] | None = None,
     expected_until: datetime | None = None,
@@ -36,41 +42,41 @@ def battery_chart(
     out. Each column keeps its lowest level, so a short dip below the threshold still shows at 30 days.
     """
     zone = ZoneInfo(time_zone)
+    label = label or _("Battery")
     start = now - timedelta(days=days)
-    title = f"{label}: battery over the last {days} days"
+    title = ngettext("%(name)s: battery over the last %(num)d day", "%(name)s: battery over the last %(num)d days",
+                     days, name=label)
     if since is not None and since > start:
         first_day = since.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         shown = max(1, min(days, (now - first_day).days + 1))
         start = now - timedelta(days=shown)
-        title = f"{label}: battery since {first_day:%a} {first_day.day} {first_day:%b}" if shown < days else title
+        if shown < days:
+            title = _("%(name)s: battery since %(day)s", name=label, day=times.day(first_day, zone, weekday=True))
         days = shown
     points = sorted((at, level) for at, level in readings if level is not None and start <= at <= now)
     ahead = timedelta(days=days) / 7 if expected is not None and points else timedelta(0)
     span = timedelta(days=days) + ahead
-    summary = _summary(points) + (" After the last reading, the expected drain if it is not charged." if ahead else "")
+    summary = _summary(points)
+    if ahead:
+        summary += " " + _("After the last reading, the expected drain if it is not charged.")
     parts = [
         f'<svg class="battery-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
+        # A title that ends on an abbreviation ("seit So., 29. Nov.") takes no second full stop.
+        f'aria-label="{escape(title.removesuffix("."))}. {escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
     ]
     for level in (0, 50, 100):
         y = _y(level)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{level}%</text>')
-    step = 1 if days <= 7 else 7
-    for day in range(0, days + 1, step):
-        at = start + timedelta(days=day)
-        x = _x(at, start, span)
-        local = at.astimezone(zone)
-        text = f"{local:%a}" if days <= 7 else f"{local.day} {local:%b}"
-        anchor = "end" if day == days else "start" if day == 0 else "middle"
-        parts.append(f'<text class="axis" x="{x}" y="{HEIGHT - 6}" text-anchor="{anchor}">{text}</text>')
+    parts += _day_labels(start, span, days, zone)
     if threshold is not None:
         y = _y(threshold)
         parts.append(f'<line class="threshold" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
     if not points:
+        nothing = escape(_("No readings yet"))
         parts.append(f'<text class="empty" x="{LEFT + PLOT_WIDTH / 2}" y="{TOP + PLOT_HEIGHT / 2}" '
-                     f'text-anchor="middle">No readings yet</text>')
+                     f'text-anchor="middle">{nothing}</text>')
     for run in _runs(_thin(points, start, days), GAP.get(days, timedelta(days=days / 15))):
         if len(run) == 1:
             at, level = run[0]
@@ -85,11 +91,25 @@ def battery_chart(
     return "".join(parts)
 
 
+def _day_labels(start: datetime, span: timedelta, days: int, zone: ZoneInfo) -> list[str]:
+    """Each day's name along the bottom for a week ("Mon", "Mo"); every seventh day's date for a month."""
+    labels = []
+    for day in range(0, days + 1, 1 if days <= 7 else 7):
+        at = start + timedelta(days=day)
+        text = escape(times.weekday(at, zone) if days <= 7 else times.day(at, zone))
+        anchor = "end" if day == days else "start" if day == 0 else "middle"
+        x = _x(at, start, span)
+        labels.append(f'<text class="axis" x="{x}" y="{HEIGHT - 6}" text-anchor="{anchor}">{text}</text>')
+    return labels
+
+
 def _summary(points: list[tuple[datetime, int]]) -> str:
     if not points:
-        return "No battery readings in this period."
-    levels = [level for _, level in points]
-    return f"{len(points)} readings; latest {levels[-1]}%, lowest {min(levels)}%, highest {max(levels)}%."
+        return _("No battery readings in this period.")
+    levels = [level for _at, level in points]
+    return ngettext("%(num)d reading; latest %(latest)d%%, lowest %(lowest)d%%, highest %(highest)d%%.",
+                    "%(num)d readings; latest %(latest)d%%, lowest %(lowest)d%%, highest %(highest)d%%.",
+                    len(points), latest=levels[-1], lowest=min(levels), highest=max(levels))
 
 
 def _x(at: datetime, start: datetime, span: timedelta) -> float:

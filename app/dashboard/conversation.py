@@ -6,17 +6,28 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from app import outbox, wording
+from app.dashboard.times import clock, day
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User
 
 TEXTS_PER_PAGE = 20
 TEXT_KINDS = {
-    "low": "Battery low", "empty": "Battery empty", "silent": "Not syncing", "welcome": "Welcome",
-    "first_reading": "First reading", "reply": "Answer", "opt_out": "Stopped", "reconnect": "Reconnect",
-    "retired": "Fitbit retired", "test": "Test text",
+    "low": lazy_gettext("Battery low"),
+    "empty": lazy_gettext("Battery empty"),
+    "silent": lazy_gettext("Not syncing"),
+    "welcome": lazy_gettext("Welcome"),
+    "first_reading": lazy_gettext("First reading"),
+    "reply": lazy_gettext("Answer"),
+    "opt_out": lazy_gettext("Stopped"),
+    "reconnect": lazy_gettext("Reconnect"),
+    "retired": lazy_gettext("Fitbit retired"),
+    "test": lazy_gettext("Test text"),
+    "reminder": lazy_gettext("Reminder"),
 }
 
 
@@ -47,7 +58,7 @@ def text_entry(text: OutgoingMessage, now: datetime, zone: ZoneInfo, moment: Cal
     return {
         "from_user": False,
         "id": text.id,
-        "kind": TEXT_KINDS.get(text.kind, text.kind.replace("_", " ").capitalize()),
+        "kind": str(TEXT_KINDS[text.kind]) if text.kind in TEXT_KINDS else text.kind.replace("_", " ").capitalize(),
         "body": outbox.shown_body(text),
         "status": text.status.value,
         "status_label": delivery_status(text, now, zone),
@@ -58,8 +69,7 @@ def text_entry(text: OutgoingMessage, now: datetime, zone: ZoneInfo, moment: Cal
 def codes_line(user: User, zone: ZoneInfo) -> str | None:
     """Every code we texted, as one line: when the number was confirmed, or when the last code went."""
     if user.phone_verified:
-        confirmed = user.phone_verified_at.astimezone(zone)
-        return f"Number confirmed {confirmed.day} {confirmed:%b}"
+        return _("Number confirmed %(day)s", day=day(user.phone_verified_at, zone))
     last = db.session.scalar(
         select(OutgoingMessage.created_at)
         .where(OutgoingMessage.user_id == user.id, OutgoingMessage.recipient_id.is_(None),
@@ -69,20 +79,20 @@ def codes_line(user: User, zone: ZoneInfo) -> str | None:
     )
     if last is None:
         return None
-    sent = last.astimezone(zone)
-    return f"Code sent {sent.day} {sent:%b}, {sent:%H:%M}; waiting for you to enter it"
+    return _("Code sent %(day)s, %(time)s; waiting for you to enter it", day=day(last, zone), time=clock(last, zone))
 
 
 def delivery_status(text: OutgoingMessage, now: datetime, zone: ZoneInfo) -> str:
     """Where the text is, in the user's words."""
     if text.status is MessageStatus.QUEUED:
         if text.send_after is not None and text.send_after > now and text.attempts == 0:
-            return f"Held for quiet hours until {text.send_after.astimezone(zone):%H:%M}"
-        return "Sending"
+            return _("Held for quiet hours until %(time)s", time=clock(text.send_after, zone))
+        return _("Sending")
     if text.status is MessageStatus.SUBMITTED:
-        return "Sent, waiting for the phone network"
+        return _("Sent, waiting for the phone network")
     if text.status is MessageStatus.DELIVERED:
-        return "Delivered"
+        return _("Delivered")
     if text.status is MessageStatus.FAILED:
-        return "Not delivered"
-    return "Not sent" + (f": {text.error}" if text.error else "")
+        return _("Not delivered")
+    # The error is the provider's own words (English), kept as they came for anyone who asks support.
+    return _("Not sent: %(error)s", error=text.error) if text.error else _("Not sent")

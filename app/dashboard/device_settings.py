@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
+from app.dashboard.presenting import device_name
 from app.dashboard.settings_form import THRESHOLD_RANGE
-from app.devices import fallback_name
 from app.models import Device
 
 
@@ -35,7 +37,7 @@ class DeviceSettingsForm:
 
     @classmethod
     def from_devices(cls, devices: list[Device]) -> DeviceSettingsForm:
-        return cls([DeviceSetting(device.id, _name(device), "" if device.alert_level is None else
+        return cls([DeviceSetting(device.id, device_name(device), "" if device.alert_level is None else
                                   str(device.alert_level), bool(device.muted)) for device in _ordered(devices)])
 
     @classmethod
@@ -47,8 +49,9 @@ class DeviceSettingsForm:
         low, high = THRESHOLD_RANGE
         for row in submitted.rows:
             if row.level and not (row.level.isascii() and row.level.isdigit() and low <= int(row.level) <= high):
-                submitted.errors[row.level_field] = f"For {row.name}, choose a whole number from {low} to {high}, " \
-                                                    "or leave it empty to use the level above."
+                submitted.errors[row.level_field] = _(
+                    "For %(name)s, choose a whole number from %(low)d to %(high)d, or leave it empty to use the "
+                    "level above.", name=row.name, low=low, high=high)
         return submitted
 
     def apply_to(self, devices: list[Device]) -> None:
@@ -64,8 +67,4 @@ class DeviceSettingsForm:
 
 
 def _ordered(devices: list[Device]) -> list[Device]:
-    return sorted(devices, key=lambda device: (_name(device), device.id))
-
-
-def _name(device: Device) -> str:
-    return device.product_name or fallback_name(device.device_type).capitalize()
+    return sorted(devices, key=lambda device: (device_name(device), device.id))

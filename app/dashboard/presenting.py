@@ -6,25 +6,43 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from markupsafe import Markup
 
 from app.alerting import alert_level, forecasts
 from app.audience import recipients_of
 from app.dashboard.chart import battery_chart
 from app.dashboard.conversation import conversation
+from app.dashboard.times import moment
 from app.devices import SCALE, URGENCY_ORDER, device_kind, fallback_name, unwatched_because, urgency
-from app.drain import Forecast, NoForecast, time_left
+from app.drain import Forecast, NoForecast, rounded_time_left
+from app.i18n import date_locale
 from app.models import Device, User, utcnow
 from app.providers import platform_name
 from app.readings import first_reading_times, readings_since
 from app.timezones import zone_named
 
 UNWATCHED_NOTES = {
-    "scale": "We don't text about scales. You can turn that on in the settings.",
-    "forgotten": "Not seen for over a month, so we no longer text about it.",
+    "scale": lazy_gettext("We don't text about scales. You can turn that on in the settings."),
+    "forgotten": lazy_gettext("Not seen for over a month, so we no longer text about it."),
 }
-URGENCY_LABELS = {"empty": "Empty", "low": "Low", "silent": "Not syncing", "fine": "OK"}
+URGENCY_LABELS = {
+    "empty": lazy_gettext("Empty"), "low": lazy_gettext("Low"), "silent": lazy_gettext("Not syncing"),
+    "fine": lazy_gettext("OK"),
+}
+# The platforms' own battery words, shown beside (or instead of) the level.
+BATTERY_STATUSES = {
+    "high": lazy_gettext("High"), "medium": lazy_gettext("Medium"), "low": lazy_gettext("Low"),
+    "empty": lazy_gettext("Empty"),
+}
+# A device the platform gives no product name, by its kind (app.devices.fallback_name).
+KIND_NAMES = {
+    "tracker": lazy_gettext("Tracker"), "watch": lazy_gettext("Watch"), "scale": lazy_gettext("Scale"),
+    "device": lazy_gettext("Device"),
+}
 
 
 def dashboard_parts(user: User, days: int, page: int = 1) -> dict:
@@ -52,7 +70,7 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
          expected: Forecast | NoForecast | None = None) -> dict:
     """One device as its card shows it: how urgent, since when silent, how long it lasts, its chart from its first
     reading with the expected drain after it."""
-    name = device.product_name or fallback_name(device.device_type).capitalize()
+    name = device_name(device)
     unwatched = unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
     level = alert_level(user, device)
     state = urgency(device.battery_status, device.battery_level, level, device.last_seen_at, now, silent_after)
@@ -63,8 +81,10 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
         "alert_level": level,
         "muted": bool(device.muted),
         "outlook": outlook(expected if not unwatched and state != "silent" else None, now),
+        "drain_drawn": drains,
         "urgency": None if unwatched else state,
-        "urgency_label": None if unwatched else URGENCY_LABELS[state],
+        "urgency_label": None if unwatched else str(URGENCY_LABELS[state]),
+        "battery_status": battery_status(device.battery_status),
         "low": state in ("empty", "low"),
         "silent_for": quiet_for(now - device.last_seen_at) if state == "silent" and not unwatched else None,
         "order": (unwatched is not None, device_kind(device.device_type) == SCALE, URGENCY_ORDER.index(state), name),
@@ -72,8 +92,21 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
         "chart": Markup(battery_chart(history, now, days, zone.key, threshold=level, label=name, since=first_reading,
                                       expected=expected.level_at if drains else None,
                                       expected_until=expected.empty_at if drains else None)),
-        "unwatched": UNWATCHED_NOTES.get(unwatched),
+        "unwatched": str(UNWATCHED_NOTES[unwatched]) if unwatched else None,
     }
+
+
+def device_name(device: Device) -> str:
+    """The platform's product name, else what kind of device it is ("Watch")."""
+    return device.product_name or str(KIND_NAMES[fallback_name(device.device_type)])
+
+
+def battery_status(status: str | None) -> str | None:
+    """The platform's battery word in the page's language; one we do not know, as the platform wrote it."""
+    if not status:
+        return None
+    known = BATTERY_STATUSES.get(status.strip().lower())
+    return str(known) if known else status
 
 
 def outlook(expected: Forecast | NoForecast | None, now: datetime) -> str | None:
@@ -81,50 +114,44 @@ def outlook(expected: Forecast | NoForecast | None, now: datetime) -> str | None
     if isinstance(expected, Forecast):
         if expected.empty_at <= now:
             return None
-        left = time_left((expected.empty_at - now).total_seconds() / 3600)
-        return left[0].upper() + left[1:] + ("" if expected.confident else " (a rough guess: little history yet)")
+        unit, count = rounded_time_left((expected.empty_at - now).total_seconds() / 3600)
+        if unit == "under an hour":
+            left = _("Less than an hour left")
+        elif unit == "hours":
+            left = ngettext("About %(num)d hour left", "About %(num)d hours left", count)
+        else:
+            left = ngettext("About %(num)d day left", "About %(num)d days left", count)
+        return left if expected.confident else _("%(time_left)s (a rough guess: little history yet)", time_left=left)
     if isinstance(expected, NoForecast) and expected.reason == "too little discharge":
-        return "Not enough history yet to say how long it lasts."
+        return _("Not enough history yet to say how long it lasts.")
     return None
 
 
 def summary(cards: list[dict]) -> str | None:
     """One line of what to do first: "Charge your Pixel Watch 3 now; your Charge 6 soon." None with no device."""
-    named = {state: [shown["name"] for shown in cards if shown["urgency"] == state] for state in URGENCY_ORDER}
+    named = {state: format_list([shown["name"] for shown in cards if shown["urgency"] == state],
+                                locale=date_locale()) for state in URGENCY_ORDER}
     parts = []
+    # The first part opens the sentence, the others follow it after a semicolon.
     if named["empty"]:
-        parts.append(f"Charge your {' and '.join(named['empty'])} now")
+        parts.append(_("Charge your %(names)s now", names=named["empty"]))
     if named["low"]:
-        parts.append(f"{'your' if parts else 'Charge your'} {' and '.join(named['low'])} soon")
+        parts.append(_("your %(names)s soon", names=named["low"]) if parts else
+                     _("Charge your %(names)s soon", names=named["low"]))
     if named["silent"]:
-        parts.append(f"{'check' if parts else 'Check'} your {' and '.join(named['silent'])}: not synced lately")
+        parts.append(_("check your %(names)s: not synced lately", names=named["silent"]) if parts else
+                     _("Check your %(names)s: not synced lately", names=named["silent"]))
     if parts:
         return "; ".join(parts) + "."
     if any(shown["urgency"] == "fine" for shown in cards):
-        return "All your trackers have enough charge."
+        return _("All your trackers have enough charge.")
     return None
 
 
 def quiet_for(silence: timedelta) -> str:
+    """"Not synced for 30 hours", in whole days from the second day on."""
     hours = int(silence.total_seconds() // 3600)
     days = hours // 24
-    return f"{hours} hours" if days < 2 else f"{days} days"
-
-
-def moment(at: datetime | None, now: datetime, zone: ZoneInfo) -> dict | None:
-    """A time as people say it ("3 hours ago") and as the clock on their wall shows it."""
-    if at is None:
-        return None
-    local = at.astimezone(zone)
-    return {"iso": at.isoformat(), "ago": ago(at, now), "local": f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"}
-
-
-def ago(at: datetime, now: datetime) -> str:
-    seconds = (now - at).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+    if days < 2:
+        return ngettext("Not synced for %(num)d hour", "Not synced for %(num)d hours", hours)
+    return ngettext("Not synced for %(num)d day", "Not synced for %(num)d days", days)

@@ -9,6 +9,12 @@ from functools import lru_cache
 from importlib.resources import files
 from zoneinfo import available_timezones
 
+from babel import Locale
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from app.models import User
 
 THRESHOLD_RANGE = (10, 50)
@@ -26,28 +32,40 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
-@lru_cache(maxsize=1)
 def places() -> tuple[tuple[str, str], ...]:
-    """The zones people pick from, as (zone, "London, United Kingdom"), by region then city: one per place in
-    tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
+    """The zones people pick from, as (zone, "London, United Kingdom"), by region then city, in the page's
+    language: one per place in tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
+    return _places(str(get_locale() or DEFAULT_LANGUAGE))
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _places(language: str) -> tuple[tuple[str, str], ...]:
+    """English names come from tzdata (with zone.tab's note, "Mountain (most areas)"); the others are CLDR's
+    city and country names by Babel ("Londres, Royaume-Uni"), the city alone telling a country's zones apart."""
     data = files("tzdata.zoneinfo")
     countries = {**dict(line.split("\t", 1) for line in _rows(data / "iso3166.tab")), **COUNTRY_NAMES}
+    locale = Locale.parse(language)
     found = []
     for row in _rows(data / "zone.tab"):
-        country, _, zone, *comment = row.split("\t")
-        city = zone.rsplit("/", 1)[-1].replace("_", " ")
-        where = countries.get(country, country) + (f" — {comment[0]}" if comment else "")
+        country, _coordinates, zone, *comment = row.split("\t")
+        if language == DEFAULT_LANGUAGE:
+            city = zone.rsplit("/", 1)[-1].replace("_", " ")
+            where = countries.get(country, country) + (f" — {comment[0]}" if comment else "")
+        else:
+            city = get_timezone_location(zone, locale=locale, return_city=True)
+            where = locale.territories.get(country, countries.get(country, country))
         found.append((zone, f"{city}, {where}"))
     return tuple(sorted(found, key=lambda place: (place[0].split("/", 1)[0], place[1])))
 
 
 def zone_for(typed: str) -> str | None:
-    """The zone the user means: an IANA name, or a place as the list shows it ("London, United Kingdom"), or
-    just its city when only one place has it ("london")."""
+    """The zone the user means: an IANA name, or a place as the list shows it ("London, United Kingdom",
+    "Londres, Royaume-Uni" on a French page), or just its city when only one place has it ("london")."""
     if typed in time_zones():
         return typed
     wanted = " ".join(typed.split()).casefold()
-    matches = {zone for zone, label in places() if wanted in (label.casefold(), label.split(",")[0].casefold())}
+    shown = {*places(), *_places(DEFAULT_LANGUAGE)}
+    matches = {zone for zone, label in shown if wanted in (label.casefold(), label.split(",")[0].casefold())}
     return matches.pop() if len(matches) == 1 else None
 
 
@@ -73,6 +91,7 @@ class AlertSettingsForm:
     paused: str = "off"
     remind: bool = False
     remind_at: str = DEFAULT_REMINDER
+    language: str = ""  # empty: as it is (a form from before the choice existed)
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +105,7 @@ class AlertSettingsForm:
             paused="on" if user.paused else "keep" if user.paused_at(now) else "off",
             remind=user.remind_at is not None,
             remind_at=_clock(user.remind_at) or DEFAULT_REMINDER,
+            language=user.language,
         )
 
     @classmethod
@@ -99,6 +119,7 @@ class AlertSettingsForm:
             paused=form.get("paused", "off") if form.get("paused", "off") in PAUSES else "off",
             remind=form.get("remind") == "on",
             remind_at=form.get("remind_at", "").strip(),
+            language=form.get("language", "").strip(),
         )
         submitted.validate()
         return submitted
@@ -106,21 +127,23 @@ class AlertSettingsForm:
     def validate(self) -> None:
         low, high = THRESHOLD_RANGE
         if not (_whole_number(self.threshold, 3) and low <= int(self.threshold) <= high):
-            self.errors["threshold"] = f"Choose a whole number from {low} to {high}."
+            self.errors["threshold"] = _("Choose a whole number from %(low)d to %(high)d.", low=low, high=high)
         for name in ("quiet_start", "quiet_end"):
             if (self.quiet_start or self.quiet_end) and _parse_clock(getattr(self, name)) is None:
-                self.errors[name] = "Give both a start and an end time, or leave both quiet-hours boxes empty."
+                self.errors[name] = _("Give both a start and an end time, or leave both quiet-hours boxes empty.")
         if not self.errors.get("quiet_start") and not self.errors.get("quiet_end") and self.quiet_start \
                 and self.quiet_start == self.quiet_end:
-            self.errors["quiet_end"] = "Quiet hours must end at a different time than they start."
+            self.errors["quiet_end"] = _("Quiet hours must end at a different time than they start.")
         if self.remind and _parse_clock(self.remind_at) is None:
-            self.errors["remind_at"] = "Give the reminder's time as hours and minutes, like 20:00."
+            self.errors["remind_at"] = _("Give the reminder's time as hours and minutes, like 20:00.")
         if self.time_zone != PLATFORM_ZONE:
             zone = zone_for(self.time_zone)
             if zone is None:
-                self.errors["time_zone"] = "Choose a place from the list, like London, United Kingdom."
+                self.errors["time_zone"] = _("Choose a place from the list, like London, United Kingdom.")
             else:
                 self.time_zone = zone
+        if self.language and self.language not in LANGUAGES:
+            self.errors["language"] = _("Choose one of the languages listed.")
 
     def apply_to(self, user: User, now: datetime) -> None:
         """Store the checked values; the time zone stops following the platform once the user picks one."""
@@ -134,6 +157,8 @@ class AlertSettingsForm:
         if self.paused != "keep":
             user.paused_until = now + TIMED_PAUSES[self.paused] if self.paused in TIMED_PAUSES else None
         user.remind_at = _parse_clock(self.remind_at) if self.remind else None
+        if self.language:
+            user.language = self.language
         if self.time_zone == PLATFORM_ZONE:
             user.time_zone_from_platform = True
         else:

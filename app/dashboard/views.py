@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.dashboard.banners import banners, paused_until
@@ -53,8 +55,8 @@ def check_now():
     """"Check now": read the platform again at once (a read already waiting covers it), then the page updates."""
     user: User = current_user
     request_sync(user.platform.value, user.platform_user_id)
-    flash(f"We are reading your {platform_name(user.platform)} account now; what we find appears here by itself.",
-          "info")
+    flash(_("We are reading your %(platform)s account now; what we find appears here by itself.",
+            platform=platform_name(user.platform)), "info")
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -75,7 +77,9 @@ def settings():
     form.apply_to(user, utcnow())
     device_form.apply_to(user.devices)
     db.session.commit()
-    flash("Your settings are saved. They apply from your tracker's next sync.", "success")
+    # In the language just chosen: the next page speaks it.
+    with force_locale(user.language):
+        flash(_("Your settings are saved. They apply from your tracker's next sync."), "success")
     return redirect(url_for("dashboard.settings"))
 
 
@@ -87,7 +91,7 @@ def resume():
     user.paused = False
     user.paused_until = None
     db.session.commit()
-    flash("Battery texts are back on.", "success")
+    flash(_("Battery texts are back on."), "success")
     return redirect(url_for("dashboard.dashboard"))
 
 

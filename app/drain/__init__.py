@@ -65,12 +65,21 @@ class NoForecast:
 
 def time_left(hours: float) -> str:
     """How long is left, in the words every text and the dashboard use: "about 14 hours left"."""
-    if hours < 1:
+    unit, count = rounded_time_left(hours)
+    if unit == "under an hour":
         return "less than an hour left"
+    if unit == "hours":
+        return f"about {count} hour{'s' if count != 1 else ''} left"
+    return f"about {count} days left"
+
+
+def rounded_time_left(hours: float) -> tuple[Literal["under an hour", "hours", "days"], int]:
+    """How long is left as it is said: under an hour, whole hours under a day and a half, else whole days."""
+    if hours < 1:
+        return "under an hour", 0
     if hours < 36:
-        whole = round(hours)
-        return f"about {whole} hour{'s' if whole != 1 else ''} left"
-    return f"about {round(hours / 24)} days left"
+        return "hours", round(hours)
+    return "days", round(hours / 24)
 
 
 def forecast(readings: Sequence[Reading], alert_level: int, now: datetime) -> Forecast | NoForecast:

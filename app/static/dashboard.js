@@ -1,7 +1,8 @@
 // The live dashboard: when the server's event stream says a tracker synced, a text moved on or the account
 // changed, fetch the banners, devices and texts again and swap in only the sections that changed, so the
 // reader keeps their place; the live region says what changed ("Charge 6 is now 15%, low"), and the
-// "3 hours ago" times keep ticking.
+// "3 hours ago" times keep ticking. Every word comes from the page (#live-words' data attributes, in the page's language) or from
+// the browser's Intl, in the page's language (<html lang>) and the account's time zone: no English here.
 (function () {
   "use strict";
   var parts = document.getElementById("live-parts");
@@ -10,44 +11,56 @@
     return;
   }
   var zone = parts.dataset.timeZone || undefined;
+  var language = document.documentElement.lang || "en";
+  var wordsHome = document.getElementById("live-words");
+  var words = wordsHome ? wordsHome.dataset : {};
   var busy = false;
   var again = false;
   var fallback = null;
 
-  function say(words) {
+  function say(sentence) {
     if (status) {
-      status.textContent = words;
+      status.textContent = sentence;
     }
+  }
+
+  function fill(key, values) {
+    // "{name} is now {level}." with each {placeholder} filled in.
+    return (words[key] || "").replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole;
+    });
   }
 
   function clock() {
-    // The account's time zone, like every other time on the page, not the browser's.
+    // The account's time zone, like every other time on the page, not the browser's; the 24-hour clock.
+    var options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     try {
-      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone })
-        .format(new Date());
+      return new Intl.DateTimeFormat(language, Object.assign({ timeZone: zone }, options)).format(new Date());
     } catch (error) {
-      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date());
+      return new Intl.DateTimeFormat(language, options).format(new Date());
     }
   }
 
-  function ago(iso) {
-    // The server's rule (presenting.ago): just now, then minutes, hours, days.
+  var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(language) : null;
+
+  function ago(iso, shown) {
+    // The server's rule (dashboard/times.py ago): just now, then whole minutes, hours, days, worded by CLDR
+    // as Babel words them there. A browser without RelativeTimeFormat keeps the server's words.
     var seconds = (Date.now() - Date.parse(iso)) / 1000;
     var units = [["day", 86400], ["hour", 3600], ["minute", 60]];
     for (var i = 0; i < units.length; i += 1) {
       if (seconds >= units[i][1]) {
-        var count = Math.floor(seconds / units[i][1]);
-        return count + " " + units[i][0] + (count === 1 ? "" : "s") + " ago";
+        return relative ? relative.format(-Math.floor(seconds / units[i][1]), units[i][0]) : shown;
       }
     }
-    return "just now";
+    return words.justNow || shown;
   }
 
   function tick() {
     document.querySelectorAll("time[data-ago]").forEach(function (time) {
-      var words = ago(time.getAttribute("datetime"));
-      if (time.textContent !== words) {
-        time.textContent = words;
+      var said = ago(time.getAttribute("datetime"), time.textContent);
+      if (time.textContent !== said) {
+        time.textContent = said;
       }
     });
   }
@@ -55,7 +68,9 @@
   function devices(root) {
     var found = {};
     root.querySelectorAll("[data-device]").forEach(function (card) {
-      found[card.dataset.device] = { name: card.dataset.name, level: card.dataset.level, state: card.dataset.state };
+      found[card.dataset.device] = {
+        name: card.dataset.name, level: card.dataset.level, state: card.dataset.state, urgency: card.dataset.urgency
+      };
     });
     return found;
   }
@@ -66,14 +81,15 @@
       var was = before[id];
       var now = after[id];
       if (!was || was.level !== now.level || was.state !== now.state) {
-        said.push(now.name + " is now " + now.level + (now.state && now.state !== "OK" ? ", " + now.state.toLowerCase() : "") + ".");
+        var values = { name: now.name, level: now.level, state: (now.state || "").toLocaleLowerCase(language) };
+        said.push(now.state && now.urgency !== "fine" ? fill("isNowState", values) : fill("isNow", values));
       }
     });
     var shown = {};
     parts.querySelectorAll("[data-text]").forEach(function (text) { shown[text.dataset.text] = true; });
     fresh.querySelectorAll("[data-text]").forEach(function (text) {
       if (!shown[text.dataset.text]) {
-        said.push("New text: " + text.querySelector(".text-kind").textContent + ".");
+        said.push(fill("newText", { kind: text.querySelector(".text-kind").textContent }));
       }
     });
     return said;
@@ -103,7 +119,8 @@
     tick();
     parts.dataset.refreshedAt = String(Date.now());
     if (announce) {
-      say(said.length ? said.join(" ") + " Updated at " + clock() + "." : "Updated at " + clock() + ".");
+      said.push(fill("updatedAt", { time: clock() }));
+      say(said.join(" "));
     }
   }
 
@@ -128,7 +145,7 @@
         }
       })
       .catch(function () {
-        say("Could not update just now; trying again shortly.");
+        say(words.failed || "");
       })
       .finally(function () {
         busy = false;

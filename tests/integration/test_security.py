@@ -115,9 +115,11 @@ def test_in_production_session_and_remember_cookies_are_secure_httponly_and_same
 
 # --- CSRF -------------------------------------------------------------------------------------------------
 
-def test_only_the_signed_webhooks_are_exempt_from_csrf():
+def test_only_the_signed_webhooks_and_a_visitor_s_language_switch_are_exempt_from_csrf():
+    """The language switch checks the token itself once signed in (it changes the language of the person's
+    texts); a visitor's switch only sets a cookie (tests/end_to_end/test_language_choice.py)."""
     assert {blueprint.name for blueprint in csrf._exempt_blueprints} == WEBHOOK_BLUEPRINTS
-    assert not csrf._exempt_views
+    assert csrf._exempt_views == {"app.signin.views.choose_language"}
 
 
 def test_every_post_route_outside_the_webhooks_refuses_a_request_without_its_csrf_token(app):

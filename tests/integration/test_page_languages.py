@@ -281,3 +281,12 @@ def test_disconnecting_says_so_in_the_account_s_language(signed_in, lang, flash)
     page = browser.post("/settings/disconnect", follow_redirects=True).get_data(as_text=True)
 
     assert flash in page
+
+
+@pytest.mark.parametrize("lang, message", [("de", "Bitte verbinde zuerst dein Konto."),
+                                           ("fr", "Veuillez d'abord connecter votre compte."),
+                                           ("es", "Primero conecta tu cuenta.")])
+def test_a_page_that_needs_an_account_sends_a_visitor_to_connect_one_in_their_language(client, lang, message):
+    landing = client.get("/phone", headers={"Accept-Language": lang}, follow_redirects=True)
+
+    speaks(landing.get_data(as_text=True), lang, message)

@@ -162,12 +162,12 @@ def code_form():
         refusal = send_code(user, request.remote_addr)
         if refusal is not None:
             return render_code(refusal=refusal), 429
-        flash("We sent you a new code.", "info")
+        flash(_("We sent you a new code."), "info")
         return redirect(url_for("phone.code_form"))
     error = check_code(user, request.form.get("code", ""))
     if error is not None:
         return render_code(error=error), 400
-    flash("Your number is verified. We have sent you a text with your battery levels.", "success")
+    flash(_("Your number is verified. We have sent you a text with your battery levels."), "success")
     return redirect(finished_url())
 
 

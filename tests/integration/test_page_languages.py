@@ -134,6 +134,8 @@ WORKS_UNTIL = {"de": "Er gilt bis {time} Uhr.", "fr": "Il est valable jusqu'à {
 WRONG = {"de": "Dieser Code stimmt nicht. Du hast noch 4 Versuche.",
          "fr": "Ce code n'est pas le bon. Il vous reste 4 essais.",
          "es": "Ese código no es correcto. Te quedan 4 intentos."}
+NEW_CODE = {"de": "Wir haben dir einen neuen Code geschickt.", "fr": "Nous vous avons envoyé un nouveau code.",
+            "es": "Te enviamos un código nuevo."}
 WAIT = {"de": "Einen neuen kannst du in", "fr": "Vous pourrez en demander un autre dans",
         "es": "Podrás pedir otro dentro de"}
 
@@ -160,6 +162,11 @@ def test_the_code_page_says_until_when_the_code_works_on_the_reader_s_clock_and_
     again = browser.post("/phone/code", data={"resend": "1"})
     assert again.status_code == 429
     speaks(again.get_data(as_text=True), lang, WAIT[lang])
+
+    db.session.execute(update(PhoneVerification).values(last_sent_at=utcnow() - timedelta(seconds=61)))
+    db.session.commit()
+    sent = browser.post("/phone/code", data={"resend": "1"}, follow_redirects=True)
+    speaks(sent.get_data(as_text=True), lang, NEW_CODE[lang])
 
 
 @pytest.mark.parametrize("lang, flash", [

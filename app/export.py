@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from app import outbox
@@ -11,16 +12,19 @@ from app.audience import recipients_of
 from app.extensions import db
 from app.models import BatteryReading, OutgoingMessage, User, utcnow
 
-# What the export holds, section by section, in the words the privacy page uses (it lists these).
+# What the export holds, section by section, in the words the privacy page uses (it lists these, translated).
 SECTIONS = {
-    "account": "the platform you signed in with and your name there, your time zone, your phone number and whether "
-               "it is confirmed, stopped or failing, when you joined and when we last read your account",
-    "settings": "your alert level, quiet hours, whether scales are included and whether texts are paused",
-    "people": "the other numbers that get your texts, the name they know you by, which texts each gets and its state",
-    "devices": "each tracker's name, type, battery level and status, and when it last synced",
-    "readings": "the battery readings of the last 90 days, one per change we saw",
-    "texts": "every text we sent or meant to send to your numbers: its words (never a code), when, and what "
-             "became of it",
+    "account": lazy_gettext(
+        "the platform you signed in with and your name there, your time zone, your phone number and whether it is "
+        "confirmed, stopped or failing, when you joined and when we last read your account"),
+    "settings": lazy_gettext(
+        "your alert level, quiet hours, whether scales are included and whether texts are paused"),
+    "people": lazy_gettext(
+        "the other numbers that get your texts, the name they know you by, which texts each gets and its state"),
+    "devices": lazy_gettext("each tracker's name, type, battery level and status, and when it last synced"),
+    "readings": lazy_gettext("the battery readings of the last 90 days, one per change we saw"),
+    "texts": lazy_gettext(
+        "every text we sent or meant to send to your numbers: its words (never a code), when, and what became of it"),
 }
 
 

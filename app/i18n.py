@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 from flask_login import current_user
 
 from app.languages import DEFAULT_LANGUAGE, LANGUAGES, best_language, supported
@@ -33,7 +33,10 @@ def catalog_homes() -> list[Path]:
 
 
 def chosen_language() -> str | None:
-    """The language this visitor chose: the account's when signed in, else the switch's cookie."""
+    """The language this visitor chose: the account's when signed in, else the switch's cookie (None outside a
+    request, as when a test or a job reads a lazy string)."""
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated:
         return current_user.language
     return supported(request.cookies.get(LANGUAGE_COOKIE))
@@ -66,6 +69,9 @@ def template_globals() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(str(path) for path in catalog_homes()))
     babel.init_app(app, locale_selector=page_language, timezone_selector=page_time_zone)
+    # Each request chooses afresh: Flask-Babel keeps its choice on `g`, which outlives a request wherever an app
+    # context was already pushed around it (a test, a CLI command).
+    app.before_request(refresh)
     # {% trans %} blocks are read with their whitespace folded, as catalogs.py extracts them.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(template_globals)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,10 +14,10 @@ from app.extensions import db
 # The texts an extra number may choose (outbox kinds) and how the form names them. A new alert kind (the evening
 # reminder) is one more entry here: the form offers it, and each extra number chooses it on its own.
 CHOOSABLE_TEXTS = {
-    "low": "Battery low",
-    "empty": "Battery empty",
-    "silent": "A tracker has not synced for a day",
-    "reminder": "The evening reminder to charge",
+    "low": lazy_gettext("Battery low"),
+    "empty": lazy_gettext("Battery empty"),
+    "silent": lazy_gettext("A tracker has not synced for a day"),
+    "reminder": lazy_gettext("The evening reminder to charge"),
 }
 
 

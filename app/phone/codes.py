@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from limits import parse
 from sqlalchemy import delete, select, update
 
@@ -39,8 +41,8 @@ RESEND_AFTER = timedelta(minutes=1)
 CODES_PER_NUMBER = parse("5 per hour")
 CODES_PER_ACCOUNT = parse("10 per hour")
 CODES_PER_ADDRESS = parse("10 per hour")
-TOO_SOON = "We sent a code less than a minute ago."
-HOURLY_LIMIT = "We have sent as many codes as we may for now."
+TOO_SOON = lazy_gettext("We sent a code less than a minute ago.")
+HOURLY_LIMIT = lazy_gettext("We have sent as many codes as we may for now.")
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def send_code(user: User, client_address: str | None, recipient: Recipient | Non
     verification = pending_verification(user, recipient)
     refusal = code_refusal(user, client_address, verification, now, recipient)
     if refusal is not None:
-        if refusal.message == HOURLY_LIMIT:
+        if refusal.message is HOURLY_LIMIT:
             log.warning("phone code refused for user %s: hourly limit reached", user.id)
         return refusal
     rate = limiter.limiter
@@ -160,13 +162,13 @@ def check_code(user: User, typed: str, recipient: Recipient | None = None) -> st
     phone = (recipient or user).phone
     verification = pending_verification(user, recipient)
     if verification is None:
-        return "There is no code waiting for this number. Send a new code."
+        return _("There is no code waiting for this number. Send a new code.")
     now = utcnow()
     if verification.expires_at <= now:
-        return "That code has expired. Send a new code."
+        return _("That code has expired. Send a new code.")
     code = "".join(typed.split())
     if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
-        return f"A code is {CODE_DIGITS} digits, like the one in our text. Type only the digits."
+        return _("A code is %(digits)s digits, like the one in our text. Type only the digits.", digits=CODE_DIGITS)
     counted = db.session.execute(
         update(PhoneVerification)
         .where(PhoneVerification.id == verification.id, PhoneVerification.wrong_attempts < MAX_WRONG_CODES)
@@ -175,13 +177,14 @@ def check_code(user: User, typed: str, recipient: Recipient | None = None) -> st
     ).rowcount
     db.session.commit()
     if not counted:
-        return "Too many wrong codes. Send a new code."
+        return _("Too many wrong codes. Send a new code.")
     if not hmac.compare_digest(code_hash(phone, code), verification.code_hash):
         db.session.refresh(verification)
         left = MAX_WRONG_CODES - verification.wrong_attempts
         if left <= 0:
-            return "That code is not right, and that was the last try. Send a new code."
-        return f"That code is not right. You have {left} {'try' if left == 1 else 'tries'} left."
+            return _("That code is not right, and that was the last try. Send a new code.")
+        return ngettext("That code is not right. You have %(num)s try left.",
+                        "That code is not right. You have %(num)s tries left.", left)
     verification.verified_at = now
     verification.wrong_attempts = 0
     if recipient is not None:

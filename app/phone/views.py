@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 
 import phonenumbers
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_time, format_timedelta
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db, limiter
@@ -26,12 +29,13 @@ from app.phone.numbers import (
     mobile_number,
     region_name,
 )
-from app.timezones import clock
 
 blueprint = Blueprint("phone", __name__, template_folder="templates")
 
 CODE_FORM_POSTS = "30 per hour"
 TEST_TEXT_EVERY_SECONDS = 600
+# A wait up to this long counts down in seconds; a longer one names the time (phone.js reads the same rule).
+WAIT_IN_SECONDS = 120
 
 
 def finished_url() -> str:
@@ -60,7 +64,7 @@ def phone_form():
         return render_phone(region, error=refused_country, typed=raw), 400
     user: User = current_user
     if user.phone == number and user.phone_verified and user.opted_out_at is None and user.phone_failed_at is None:
-        flash("That number is already verified, and our texts go to it.", "info")
+        flash(_("That number is already verified, and our texts go to it."), "info")
         return redirect(finished_url())
     previous = (user.phone, user.phone_verified_at, user.phone_failed_at, user.phone_failure)
     if user.phone != number:
@@ -88,7 +92,7 @@ def texts_back_on():
         return redirect(url_for("phone.phone_form"))
     refusal = send_code(user, request.remote_addr)
     if refusal is not None and not refusal.waiting:
-        flash(refusal.message, "error")
+        flash(str(refusal.message), "error")
     return redirect(url_for("phone.code_form"))
 
 
@@ -102,9 +106,10 @@ def test_text():
         return redirect(finished_url())
     window = int(utcnow().timestamp()) // TEST_TEXT_EVERY_SECONDS
     if queue_test_text(user, window):
-        flash(f"We sent a test text to {user.phone}. If it arrives, the warning goes away by itself.", "info")
+        flash(_("We sent a test text to %(phone)s. If it arrives, the warning goes away by itself.", phone=user.phone),
+              "info")
     else:
-        flash("We sent a test text a few minutes ago; its status is under \u201cTexts we sent\u201d.", "info")
+        flash(_("We sent a test text a few minutes ago; its status is under \u201cTexts we sent\u201d."), "info")
     return redirect(finished_url())
 
 
@@ -116,22 +121,32 @@ def render_phone(region: str, error: str | None = None, typed: str = "", wait: d
     )
 
 
-def code_works_until(user: User) -> str | None:
-    """When the last code texted to the user's number stops working, on their clock; None if none works now."""
-    verification = pending_verification(user)
+def clock(at: datetime) -> str:
+    """A moment as the signed-in person's wall clock shows it ("14:32"), in their zone (i18n.page_time_zone)."""
+    return format_time(at, "HH:mm")
+
+
+def code_works_until(user: User, recipient=None) -> str | None:
+    """When the last code texted to the user's number (or `recipient`'s) stops working, on their clock; None if
+    none works now."""
+    verification = pending_verification(user, recipient)
     if verification is None or verification.expires_at <= utcnow():
         return None
-    return clock(verification.expires_at, user.time_zone)
+    return clock(verification.expires_at)
 
 
 def waiting(refusal: CodeRefusal | None) -> dict | None:
-    """A wait before the next code, as the page shows it: the reason, the moment, and the seconds left for the
-    countdown (kept live by phone.js)."""
+    """A wait before the next code, as the page shows it: the reason, and when another code may be asked for, in
+    words ("in 45 seconds", "at 14:32") and as a moment for the countdown (kept live by phone.js)."""
     if refusal is None or not refusal.waiting:
         return None
     seconds = max(1, math.ceil((refusal.retry_at - utcnow()).total_seconds()))
-    return {"message": refusal.message, "iso": refusal.retry_at.isoformat(), "seconds": seconds,
-            "clock": clock(refusal.retry_at, current_user.time_zone)}
+    at = _("at %(time)s", time=clock(refusal.retry_at))
+    # "in 100 seconds", never rounded up to minutes.
+    soon = format_timedelta(timedelta(seconds=seconds), granularity="second", threshold=math.inf,
+                            add_direction=True)
+    return {"message": str(refusal.message), "iso": refusal.retry_at.isoformat(), "at": at,
+            "when": at if seconds > WAIT_IN_SECONDS else soon}
 
 
 @blueprint.route("/phone/code", methods=["GET", "POST"])
@@ -147,12 +162,12 @@ def code_form():
         refusal = send_code(user, request.remote_addr)
         if refusal is not None:
             return render_code(refusal=refusal), 429
-        flash("We sent you a new code.", "info")
+        flash(_("We sent you a new code."), "info")
         return redirect(url_for("phone.code_form"))
     error = check_code(user, request.form.get("code", ""))
     if error is not None:
         return render_code(error=error), 400
-    flash("Your number is verified. We have sent you a text with your battery levels.", "success")
+    flash(_("Your number is verified. We have sent you a text with your battery levels."), "success")
     return redirect(finished_url())
 
 

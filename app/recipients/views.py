@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import phonenumbers
+from babel import Locale
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.audience import MAX_RECIPIENTS, recipients_of
 from app.extensions import db, limiter
-from app.models import User, utcnow
-from app.phone.codes import CodeRefusal, check_code, code_refusal, pending_verification, send_code
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
+from app.models import User
+from app.phone.codes import CodeRefusal, check_code, code_refusal, send_code
 from app.phone.numbers import example_number, in_country, region_name
-from app.phone.views import CODE_FORM_POSTS, waiting
+from app.phone.views import CODE_FORM_POSTS, code_works_until, waiting
 from app.recipient_models import CHOOSABLE_TEXTS, Recipient
 from app.recipients.form import RecipientForm, read_form, read_texts
-from app.timezones import clock
 
 blueprint = Blueprint("recipients", __name__, template_folder="templates")
 
-STOPPED = "This number replied STOP, so we text it nothing, not even a code, until its owner texts START."
+STOPPED = lazy_gettext("This number replied STOP, so we text it nothing, not even a code, until its owner texts START.")
+
+
+@blueprint.app_template_global()
+def language_name(code: str) -> str:
+    """A language as the page's sentences name it: "German" on an English page, "Deutsch" on a German one."""
+    language = code if code in LANGUAGES else DEFAULT_LANGUAGE
+    return Locale.parse(language).get_display_name(get_locale() or DEFAULT_LANGUAGE)
 
 
 def own_recipient(recipient_id: int) -> Recipient:
@@ -46,20 +56,22 @@ def add():
     others = recipients_of(user)
     region = region_of(request.form)
     if len(others) >= MAX_RECIPIENTS:
-        flash(f"Up to {MAX_RECIPIENTS} people can get your texts. Remove one to add another.", "info")
+        flash(_("Up to %(count)s people can get your texts. Remove one to add another.", count=MAX_RECIPIENTS), "info")
         return redirect(url_for("dashboard.dashboard"))
     if request.method == "GET":
-        return render_add(RecipientForm(known_as=(user.display_name or "").split(" ")[0]), region)
+        language = user.language if user.language in LANGUAGES else RecipientForm.language
+        return render_add(RecipientForm(known_as=(user.display_name or "").split(" ")[0], language=language), region)
     form = read_form(request.form, region, user, others)
     if form.errors:
         return render_add(form, region, typed=request.form.get("phone", "")), 400
-    recipient = Recipient(user_id=user.id, phone=form.phone, known_as=form.known_as, texts=",".join(form.texts))
+    recipient = Recipient(user_id=user.id, phone=form.phone, known_as=form.known_as, texts=",".join(form.texts),
+                          language=form.language)
     db.session.add(recipient)
     db.session.flush()
     refusal = send_code(user, request.remote_addr, recipient)
     if refusal is not None:
         db.session.rollback()
-        form.errors["phone"] = refusal.message
+        form.errors["phone"] = str(refusal.message)
         return render_add(form, region, typed=request.form.get("phone", ""), wait=waiting(refusal)), 429
     return redirect(url_for("recipients.code_form", recipient_id=recipient.id))
 
@@ -69,7 +81,7 @@ def render_add(form: RecipientForm, region: str, typed: str = "", wait: dict | N
     return render_template(
         "recipients/add.html", form=form, typed=typed, region=region, wait=wait, example=example_number(region),
         in_country=in_country(region), regions=[(code, region_name(code)) for code in regions],
-        choices=CHOOSABLE_TEXTS, max_recipients=MAX_RECIPIENTS,
+        choices=CHOOSABLE_TEXTS, max_recipients=MAX_RECIPIENTS, languages=LANGUAGES,
     )
 
 
@@ -89,13 +101,14 @@ def code_form(recipient_id: int):
         refusal = refusal or send_code(user, request.remote_addr, recipient)
         if refusal is not None:
             return render_code(recipient, refusal=refusal), 429
-        flash(f"We sent a new code to {recipient.phone}.", "info")
+        flash(_("We sent a new code to %(phone)s.", phone=recipient.phone), "info")
         return redirect(url_for("recipients.code_form", recipient_id=recipient.id))
     # A STOP from the number outweighs a code given before it: its owner has said no.
     error = STOPPED if recipient.opted_out_at is not None else check_code(user, request.form.get("code", ""), recipient)
     if error is not None:
         return render_code(recipient, error=error), 400
-    flash(f"{recipient.phone} is confirmed: its owner gets the texts you chose from now on.", "success")
+    flash(_("%(phone)s is confirmed: its owner gets the texts you chose from now on.", phone=recipient.phone),
+          "success")
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -104,13 +117,9 @@ def render_code(recipient: Recipient, error: str | None = None, refusal: CodeRef
     if recipient.opted_out_at is not None:
         refusal = CodeRefusal(STOPPED)
     refusal = refusal or code_refusal(user, request.remote_addr, recipient=recipient)
-    verification = pending_verification(user, recipient)
-    works_until = None
-    if verification is not None and verification.expires_at > utcnow():
-        works_until = clock(verification.expires_at, user.time_zone)
     return render_template(
-        "recipients/code.html", recipient=recipient, error=error, works_until=works_until, wait=waiting(refusal),
-        refused=None if refusal is None or refusal.waiting else refusal.message,
+        "recipients/code.html", recipient=recipient, error=error, works_until=code_works_until(user, recipient),
+        wait=waiting(refusal), refused=None if refusal is None or refusal.waiting else refusal.message,
     )
 
 
@@ -128,7 +137,7 @@ def manage(recipient_id: int):
                                    choices=CHOOSABLE_TEXTS), 400
         recipient.texts = ",".join(form.texts)
         db.session.commit()
-        flash(f"Saved: {recipient.phone} gets the texts you ticked.", "success")
+        flash(_("Saved: %(phone)s gets the texts you ticked.", phone=recipient.phone), "success")
         return redirect(url_for("dashboard.dashboard"))
     return render_template("recipients/manage.html", recipient=recipient, form=form, choices=CHOOSABLE_TEXTS)
 
@@ -141,5 +150,5 @@ def remove(recipient_id: int):
     phone = recipient.phone
     db.session.delete(recipient)
     db.session.commit()
-    flash(f"{phone} is removed and gets no more texts from us.", "info")
+    flash(_("%(phone)s is removed and gets no more texts from us.", phone=phone), "info")
     return redirect(url_for("dashboard.dashboard"))

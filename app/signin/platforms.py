@@ -6,6 +6,8 @@ import logging
 import os
 
 from flask import Flask, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_dance.consumer import OAuth2ConsumerBlueprint, oauth_authorized, oauth_error
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.contrib.fitbit import make_fitbit_blueprint
@@ -23,6 +25,14 @@ from app.tasks.setup import queue_account_setup
 from app.tokens import session_for
 
 log = logging.getLogger(__name__)
+
+# The providers' names for the permissions we ask for (client.scope_labels), in the page's language.
+PERMISSION_WORDS = {"devices and battery": lazy_gettext("devices and battery"), "time zone": lazy_gettext("time zone"),
+                    "sync notifications": lazy_gettext("sync notifications")}
+
+
+def permission_words(label: str) -> str:
+    return str(PERMISSION_WORDS.get(label, label))
 
 
 def register_platforms(app: Flask) -> None:
@@ -73,7 +83,7 @@ def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
     """The platform approved: link the account, store the token, log in, go to the next step."""
     name = platform_name(blueprint.name)
     if not token:
-        flash(f"{name} did not let us connect. Please try again.", "error")
+        flash(_("%(platform)s did not let us connect. Please try again.", platform=name), "error")
         return redirect(url_for("signin.landing"))
     client = client_for(blueprint.name)
     missing = client.missing_scopes(token)
@@ -83,7 +93,7 @@ def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
         identity = client.identify(session_for(client, token), token)
     except PlatformError as error:
         log.warning("sign-in with %s failed reading identity: %s", blueprint.name, type(error).__name__)
-        flash(f"{name} did not tell us who you are. Please try again in a minute.", "error")
+        flash(_("%(platform)s did not tell us who you are. Please try again in a minute.", platform=name), "error")
         return redirect(url_for("signin.landing"))
     # The user behind the proxy: login_user(proxy) would make current_user point at itself.
     was_signed_in = current_user._get_current_object() if current_user.is_authenticated else None
@@ -92,18 +102,19 @@ def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
     # The slow parts of signing in (time zone, subscription, first sync) happen in a worker.
     queue_account_setup(user.id)
     if missing:
-        labels = ", ".join(client.scope_labels.get(scope, scope) for scope in missing)
-        flash(f"Connected. Without the {labels} permission some things will not work; "
-              "you can grant it by connecting again.", "warning")
+        labels = ", ".join(permission_words(client.scope_labels.get(scope, scope)) for scope in missing)
+        flash(_("Connected. Without the %(permission)s permission some things will not work; "
+                "you can grant it by connecting again.", permission=labels), "warning")
     return redirect(url_for("signin.next_step"))
 
 
-def consent_refused(blueprint, error=None, error_description=None, error_uri=None, **_):
-    flash(f"You chose not to connect {platform_name(blueprint.name)}. Nothing was stored.", "info")
+def consent_refused(blueprint, error=None, error_description=None, error_uri=None, **unused):
+    flash(_("You chose not to connect %(platform)s. Nothing was stored.", platform=platform_name(blueprint.name)),
+          "info")
     return redirect(url_for("signin.landing"))
 
 
 def sign_in_failed(error: Exception):
     log.warning("sign-in failed: %s", type(error).__name__)
-    flash("We could not finish connecting your account. Please try again.", "error")
+    flash(_("We could not finish connecting your account. Please try again."), "error")
     return redirect(url_for("signin.landing"))

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale, lazy_gettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import HTTPException
 
 from app import accounts, alert_texts
 from app.extensions import csrf, db, login_manager
 from app.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
-from app.languages import supported
+from app.languages import best_language, supported
 from app.models import User
 from app.providers import client_for, configured_platforms, platform_name
+from app.signin.platforms import permission_words
 from app.tasks.revocation import before_delete
 
 blueprint = Blueprint("signin", __name__, template_folder="templates")
 
-PLATFORM_BUTTONS = {"google": "Connect Google", "fitbit": "Connect Fitbit"}
-PLATFORM_HINTS = {"google": "Pixel Watch and Fitbit", "fitbit": "older Fitbit accounts"}
+PLATFORM_BUTTONS = {"google": lazy_gettext("Connect Google"), "fitbit": lazy_gettext("Connect Fitbit")}
+PLATFORM_HINTS = {"google": lazy_gettext("Pixel Watch and Fitbit"), "fitbit": lazy_gettext("older Fitbit accounts")}
+# The word that confirms deleting; the English one works whatever the page's language.
+DELETE_WORD = "delete"
 
 login_manager.login_view = "signin.landing"
-login_manager.login_message = "Please connect your account first."
+login_manager.login_message = lazy_gettext("Please connect your account first.")
 
 
 @login_manager.user_loader
@@ -52,7 +58,8 @@ def landing():
 def help_page():
     """What people can text us (HELP, STOP, START, BATTERY) and when we text them."""
     names = [platform_name(name) for name in offered_platforms()]
-    return render_template("signin/help.html", platforms=" or ".join(names) or "wearable")
+    platforms = format_list(names, style="or", locale=get_locale()) if names else _("wearable")
+    return render_template("signin/help.html", platforms=platforms)
 
 
 @blueprint.app_errorhandler(404)
@@ -65,8 +72,11 @@ def not_found(error: HTTPException):
 
 @blueprint.app_errorhandler(500)
 def server_error(error: HTTPException):
-    """Rendered without the context processors: the signed-in user cannot be read when the database is down."""
-    return current_app.jinja_env.get_template("errors/500.html").render(), 500
+    """Rendered without the context processors: the signed-in user cannot be read when the database is down, so
+    the language is the visitor's switch or browser, never the account's."""
+    language = best_language(supported(request.cookies.get(LANGUAGE_COOKIE)), request.accept_languages)
+    with force_locale(language):
+        return current_app.jinja_env.get_template("errors/500.html").render(page_language=language), 500
 
 
 @blueprint.post("/language")
@@ -89,9 +99,7 @@ def choose_language():
         user = db.session.get(User, current_user.id)
         user.language = language
         db.session.commit()
-    response.set_cookie(LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS, samesite="Lax",
-                        secure=request.is_secure, httponly=True)
-    return response
+    return keep_language(response, language)
 
 
 @blueprint.get("/next")
@@ -110,7 +118,7 @@ def missing_permission(platform: str):
     client = client_for(platform)
     return render_template(
         "signin/missing_permission.html", platform=platform, platform_name=platform_name(platform),
-        permission=client.scope_labels[client.device_scope],
+        permission=permission_words(client.scope_labels[client.device_scope]),
     ), 403
 
 
@@ -118,25 +126,38 @@ def missing_permission(platform: str):
 @login_required
 def logout():
     """Signing out ends every session of the account, on every browser and phone: a copied or saved cookie
-    (remember-me included) is refused afterwards."""
+    (remember-me included) is refused afterwards. The pages after it keep the account's language."""
+    language = current_user.language
     accounts.end_every_session(db.session.get(User, current_user.id))
+    flash(_("You are signed out on every browser and phone. Alerts keep coming to your phone."), "info")
     logout_user()
-    flash("You are signed out on every browser and phone. Alerts keep coming to your phone.", "info")
-    return redirect(url_for("signin.landing"))
+    return keep_language(redirect(url_for("signin.landing")), language)
 
 
 @blueprint.route("/account/delete", methods=["GET", "POST"])
 @login_required
 def delete_account():
     """Deleting asks once more; the platform is told best-effort, our rows go whatever it answers."""
+    # Translators: the word someone types to confirm deleting their account, lower case.
+    word = _("delete")
     if request.method == "GET":
-        return render_template("signin/delete_account.html")
+        return render_template("signin/delete_account.html", confirm_word=word)
     # Phones capitalise the first letter and may add a space after a word: "Delete " is still the word.
-    if request.form.get("confirm", "").strip().casefold() != "delete":
-        return render_template("signin/delete_account.html", error="Type the word delete to confirm."), 400
+    if request.form.get("confirm", "").strip().casefold() not in {word.casefold(), DELETE_WORD}:
+        return render_template("signin/delete_account.html", confirm_word=word,
+                               error=_("Type the word %(word)s to confirm.", word=word)), 400
     user = db.session.get(User, current_user.id)
+    language = user.language
+    flash(_("Your account and everything we stored about it are deleted."), "info")
     before_delete(user)
     logout_user()
     accounts.forget_user(user)
-    flash("Your account and everything we stored about it are deleted.", "info")
-    return redirect(url_for("signin.landing"))
+    return keep_language(redirect(url_for("signin.landing")), language)
+
+
+def keep_language(response, language: str | None):
+    """The browser keeps reading the language it was reading once the account is gone from it."""
+    if supported(language):
+        response.set_cookie(LANGUAGE_COOKIE, supported(language), max_age=LANGUAGE_COOKIE_SECONDS, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    return response

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
-from app import export
+from app import export, outbox
 from app.extensions import db
 from app.models import ConnectionState, User
 from app.providers import platform_name
@@ -15,6 +17,12 @@ from app.tasks import maintenance
 from app.tasks.revocation import disconnect
 
 blueprint = Blueprint("yourdata", __name__, template_folder="templates")
+
+# The export's sections as the privacy page heads them (the file itself keeps its keys).
+SECTION_NAMES = {
+    "account": lazy_gettext("Account"), "settings": lazy_gettext("Settings"), "people": lazy_gettext("People"),
+    "devices": lazy_gettext("Devices"), "readings": lazy_gettext("Readings"), "texts": lazy_gettext("Texts"),
+}
 
 
 @blueprint.get("/settings/my-data")
@@ -31,8 +39,13 @@ def download():
 @blueprint.get("/privacy")
 def privacy():
     """What we keep, why, for how long, who gets what, and how to leave: the words the export is held to."""
-    return render_template("yourdata/privacy.html", sections=export.SECTIONS,
+    sections = [(SECTION_NAMES.get(key, key.capitalize()), says) for key, says in export.SECTIONS.items()]
+    return render_template("yourdata/privacy.html", sections=sections, code_minutes=code_minutes(),
                            reading_days=maintenance.READING_RETENTION_DAYS, text_days=maintenance.TEXT_RETENTION_DAYS)
+
+
+def code_minutes() -> int:
+    return int(outbox.CODE_LIFETIME.total_seconds() // 60)
 
 
 @blueprint.post("/settings/disconnect")
@@ -43,6 +56,6 @@ def disconnect_platform():
     name = platform_name(user.platform)
     if user.connection_state is not ConnectionState.DISCONNECTED:
         disconnect(user)
-    flash(f"{name} is disconnected: we no longer read your trackers or text about them. Your number, settings and "
-          f"history stay; connect {name} again to resume.", "info")
+    flash(_("%(platform)s is disconnected: we no longer read your trackers or text about them. Your number, settings "
+            "and history stay; connect %(platform)s again to resume.", platform=name), "info")
     return redirect(url_for("dashboard.settings"))

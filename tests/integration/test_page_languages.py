@@ -297,3 +297,15 @@ def test_a_page_that_needs_an_account_sends_a_visitor_to_connect_one_in_their_la
     landing = client.get("/phone", headers={"Accept-Language": lang}, follow_redirects=True)
 
     speaks(landing.get_data(as_text=True), lang, message)
+
+
+@pytest.mark.parametrize(("lang", "sample"), [
+    ("en", "Battery low: your Charge 6 is at 15%."),
+    ("de", "Akku schwach: dein Charge 6 ist bei 15 %."),
+    ("fr", "Batterie faible : votre Charge 6 est à 15 %."),
+    ("es", "Bateria baja: tu Charge 6 esta al 15 %."),
+])
+def test_the_landing_page_shows_the_sample_text_as_it_would_reach_a_phone_in_the_reader_s_language(client, lang, sample):
+    html = client.get("/", headers={"Accept-Language": lang}).get_data(as_text=True)
+    bubble = re.search(r'<p class="bubble" aria-hidden="true">(.*?)</p>', html, re.S).group(1)
+    assert bubble.startswith(sample)

@@ -12,8 +12,17 @@ from app.extensions import queues
 log = logging.getLogger(__name__)
 
 
+CHANNEL_PREFIX = "live:user:"
+
+
 def channel(user_id: int) -> str:
-    return f"live:user:{user_id}"
+    return f"{CHANNEL_PREFIX}{user_id}"
+
+
+def user_of_channel(name: bytes | str) -> int:
+    """The user a channel (as Redis names it back, bytes or text) is for."""
+    text = name.decode() if isinstance(name, bytes) else name
+    return int(text.removeprefix(CHANNEL_PREFIX))
 
 
 def publish(user_id: int | None, event: dict) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import url_for
 
@@ -27,6 +28,8 @@ class Banner:
     tone: str
     message: str
     actions: tuple[Action, ...] = ()
+    # When the state ends by itself (a timed pause): an open dashboard fetches its banners again then.
+    ends_at: datetime | None = None
 
 
 def banners(user: User) -> list[Banner]:
@@ -55,7 +58,8 @@ def banners(user: User) -> list[Banner]:
     found.extend(phone_banners(user))
     if user.paused_at(utcnow()):
         found.append(Banner("warn", f"Alerts are paused{paused_until(user)}: we send no battery texts.",
-                            (Action("Turn them back on", url_for("dashboard.resume"), post=True),)))
+                            (Action("Turn them back on", url_for("dashboard.resume"), post=True),),
+                            None if user.paused else user.paused_until))
     return found
 
 

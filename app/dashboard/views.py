@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import events
 from app.dashboard.banners import banners, paused_until
 from app.dashboard.device_settings import DeviceSettingsForm
 from app.dashboard.presenting import dashboard_parts
@@ -75,6 +76,8 @@ def settings():
     form.apply_to(user, utcnow())
     device_form.apply_to(user.devices)
     db.session.commit()
+    # The user's other open dashboards (another tab, their phone) show the pause and alert levels at once.
+    events.publish(user.id, {"type": "account", "settings": "saved"})
     flash("Your settings are saved. They apply from your tracker's next sync.", "success")
     return redirect(url_for("dashboard.settings"))
 
@@ -87,6 +90,7 @@ def resume():
     user.paused = False
     user.paused_until = None
     db.session.commit()
+    events.publish(user.id, {"type": "account", "paused": False})
     flash("Battery texts are back on.", "success")
     return redirect(url_for("dashboard.dashboard"))
 

@@ -121,11 +121,11 @@ class Listener:
                 if not watched:
                     return
                 if new := watched - subscribed:
-                    pubsub.subscribe(*(channel(user_id) for user_id in new))
+                    pubsub.subscribe(*(channel(user_id, self.redis) for user_id in new))
                     subscribed |= new
                     unconfirmed.update(new)
                 if gone := subscribed - watched:
-                    pubsub.unsubscribe(*(channel(user_id) for user_id in gone))
+                    pubsub.unsubscribe(*(channel(user_id, self.redis) for user_id in gone))
                     subscribed -= gone
                     with self.lock:
                         self.heard -= gone

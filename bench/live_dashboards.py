@@ -6,7 +6,7 @@ without and with the 100 dashboards open, three rounds in turn (the ratio is of 
 without and with. Reports how many of the 100 streams were granted (200; a
 204 means the page refreshes on a slow timer) and how many were live: each user's event, published on Redis
 while the streams are held, reached that user's stream. Also the web processes' Redis connections and resident
-memory with the streams open.
+memory with the streams open, and the share of a core the web process uses, idle, without and with them.
 
     .venv/bin/python -m bench.live_dashboards [--dashboards 100] [--seconds 10] [--web-processes 1]
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import threading
 import time
 import uuid
@@ -92,6 +93,20 @@ def web_processes_now(master_pid: int) -> dict:
     return found
 
 
+def cpu_share(master_pid: int, seconds: float = 5) -> float:
+    """The share of one core the web processes used over `seconds` (from /proc: user + system time)."""
+    def used() -> float:
+        ticks = 0
+        for pid in web_processes_now(master_pid):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    before = used()
+    time.sleep(seconds)  # the measuring window, not a wait for anything
+    return round((used() - before) / seconds, 4)
+
+
 def redis_connections_now(redis: Redis) -> dict[str, int]:
     """The bench database's Redis connections, by process (client names battery-<role>-<pid>)."""
     database = str(redis.connection_pool.connection_kwargs.get("db", 0))
@@ -163,7 +178,9 @@ def main(dashboards: int = 100, seconds: float = 10, web_processes: int = 1) -> 
         for _ in range(ROUNDS):
             without = saturation()
             result.setdefault("web_processes_without_streams", web_processes_now(master.pid))
+            result.setdefault("idle_cpu_share_without_streams", cpu_share(master.pid))
             with open_dashboards(url, cookies, redis) as streams:
+                streams["idle_cpu_share"] = cpu_share(master.pid)
                 streams["web_processes"] = web_processes_now(master.pid)
                 streams["redis_connections"] = redis_connections_now(redis)
                 rounds.append({"without": without, "with": saturation(), "streams": streams})

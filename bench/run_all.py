@@ -142,9 +142,11 @@ def report() -> str:
             memory = ", ".join(f"{process['rss_mb']} MB / {process['threads']} threads"
                                for process in turn["streams"]["web_processes"].values())
             lines.append(f"- round {number}: {turn['without']['rps']} → {turn['with']['rps']} req/s; with the streams "
-                         f"open: {memory}; Redis connections {turn['streams']['redis_connections']}")
+                         f"open: {memory}, idle CPU {turn['streams'].get('idle_cpu_share', '?')} of a core; Redis "
+                         f"connections {turn['streams']['redis_connections']}")
         if "web_processes_without_streams" in live:
-            lines.append("- without streams (after a load): " + ", ".join(
+            lines.append(f"- without streams (after a load): idle CPU {live.get('idle_cpu_share_without_streams', '?')} "
+                         "of a core, " + ", ".join(
                 f"{process['rss_mb']} MB / {process['threads']} threads"
                 for process in live["web_processes_without_streams"].values()))
     return "\n".join(lines)

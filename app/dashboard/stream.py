@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 STREAM_SECONDS = 300
 # A comment line this often keeps proxies (Heroku's router drops a stream idle for 55 s) from closing it.
 HEARTBEAT_SECONDS = 15
-# Streams one web process holds at once: each ties up a gunicorn thread (app.config derives the cap from the
-# thread count, so webhooks always keep theirs).
-MAX_STREAMS = 120
 # Streams one user holds in one process: two tabs, say; more would starve everyone else of slots.
 STREAMS_PER_USER = 2
 # How often a quiet stream looks whether the browser has hung up, so its slot is free within this time.
@@ -65,7 +62,9 @@ class StreamSlots:
 def _live_streams(state) -> None:
     config, extensions = state.app.config, state.app.extensions
     extensions["live_stream_slots"] = StreamSlots(
-        int(config.get("LIVE_MAX_STREAMS", MAX_STREAMS)), int(config.get("LIVE_STREAMS_PER_USER", STREAMS_PER_USER))
+        # Each stream ties up a gunicorn thread: app.config derives the cap from the thread count, so that
+        # webhooks always keep theirs.
+        int(config["LIVE_MAX_STREAMS"]), int(config.get("LIVE_STREAMS_PER_USER", STREAMS_PER_USER))
     )
     extensions["live_listener"] = Listener(extensions["redis"])
 

@@ -66,7 +66,7 @@ def test_a_pause_chosen_on_another_screen_shows_its_banner_live_and_turning_text
 
     settings = page.context.new_page()  # the same account on another screen
     settings.goto(live_app.url + "/settings")
-    settings.get_by_label("Pause battery texts until I turn them back on").check()
+    settings.get_by_label("Pause all battery texts until I turn them back on").check()
     settings.get_by_role("button", name="Save settings").click()
 
     expect(paused).to_be_visible(timeout=15_000)

@@ -2,7 +2,8 @@
 
 Production gunicorn (GUNICORN_THREADS from gunicorn.conf.py; one web process by default, so that it alone holds
 all 100), signed-in browsers simulated with Flask's own signed session cookie. Same run: webhook saturation
-without and with the 100 dashboards open, three rounds in turn (the ratio is of their sums), then half load
+without and with the 100 dashboards open, after a warm-up three rounds in turn, the order swapped each round (the
+ratio is of their sums), then half load
 without and with. Reports how many of the 100 streams were granted (200; a
 204 means the page refreshes on a slow timer) and how many were live: each user's event, published on Redis
 while the streams are held, reached that user's stream. Also the web processes' Redis connections and resident
@@ -174,16 +175,19 @@ def main(dashboards: int = 100, seconds: float = 10, web_processes: int = 1) -> 
         time.sleep(3)
         saturation = lambda: run_load_in_subprocess(  # noqa: E731
             url, fitbit_pushes(3000, uuid.uuid4().hex[:6]), connections=32, seconds=seconds, warmup=2)
-        # Without and with, in turn: on a shared machine the neighbours' load drifts, and so would one A-then-B.
-        for _ in range(ROUNDS):
-            without = saturation()
-            result.setdefault("web_processes_without_streams", web_processes_now(master.pid))
-            result.setdefault("idle_cpu_share_without_streams", cpu_share(master.pid))
+        # Without and with, in turn, the order swapped each round (without-with, with-without, ...): on a shared
+        # machine the neighbours' load drifts, and a process warming up favours whichever runs second.
+        saturation()  # the warm-up, not counted
+        result["web_processes_without_streams"] = web_processes_now(master.pid)
+        result["idle_cpu_share_without_streams"] = cpu_share(master.pid)
+        for number in range(ROUNDS):
+            without = saturation() if number % 2 == 0 else None
             with open_dashboards(url, cookies, redis) as streams:
                 streams["idle_cpu_share"] = cpu_share(master.pid)
                 streams["web_processes"] = web_processes_now(master.pid)
                 streams["redis_connections"] = redis_connections_now(redis)
-                rounds.append({"without": without, "with": saturation(), "streams": streams})
+                held = saturation()
+            rounds.append({"without": without or saturation(), "with": held, "streams": streams})
         half_rate = min(r["without"]["rps"] for r in rounds) / 2
         half = lambda: run_load_in_subprocess(  # noqa: E731
             url, fitbit_pushes(3000, uuid.uuid4().hex[:6]), rate=half_rate, connections=32, seconds=seconds, warmup=1)

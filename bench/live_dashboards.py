@@ -151,6 +151,12 @@ def open_dashboards(url: str, cookies: list[str], redis: Redis) -> Iterator[dict
     finally:
         stop.set()
         holder.join(timeout=30)
+        # The server notices a closed stream within a second (app.dashboard.stream.HANG_UP_CHECK_SECONDS); until
+        # then its slot is taken. Polled: the listener leaves a user's channel once their last stream is gone.
+        channels = [channel(user_id, redis) for user_id in range(1, len(cookies) + 1)]
+        deadline = time.monotonic() + 30
+        while any(count for _, count in redis.pubsub_numsub(*channels)) and time.monotonic() < deadline:
+            time.sleep(0.1)
     held["answers"] = {str(key): value for key, value in outcome.items()}
 
 

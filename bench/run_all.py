@@ -141,7 +141,7 @@ def report() -> str:
         for number, turn in enumerate(live.get("rounds", []), 1):
             memory = ", ".join(f"{process['rss_mb']} MB / {process['threads']} threads"
                                for process in turn["streams"]["web_processes"].values())
-            lines.append(f"- round {number}: {turn['without']['rps']} → {turn['with']['rps']} req/s; with the streams "
+            lines.append(f"- round {number}: without {turn['without']['rps']}, with {turn['with']['rps']} req/s; with the streams "
                          f"open: {memory}, idle CPU {turn['streams'].get('idle_cpu_share', '?')} of a core; Redis "
                          f"connections {turn['streams']['redis_connections']}")
         if "web_processes_without_streams" in live:

@@ -54,6 +54,7 @@ class Listener:
         self.lock = threading.Lock()
         self.changed = threading.Event()
         self.thread: threading.Thread | None = None
+        self.retry = FIRST_RETRY_SECONDS
 
     def join(self, user_id: int) -> Subscriber:
         """A new stream for the user; its `heard` is set once an event published from now on reaches it."""
@@ -90,7 +91,6 @@ class Listener:
             return set(self.streams)
 
     def _run(self) -> None:
-        retry = FIRST_RETRY_SECONDS
         while True:
             self.changed.wait()
             if not self._watched():
@@ -99,11 +99,11 @@ class Listener:
             pubsub = self.redis.pubsub()
             try:
                 self._relay(pubsub)
-                retry = FIRST_RETRY_SECONDS
             except RedisError as error:
-                log.warning("live dashboards lost Redis (%s); listening again in %.1f s", type(error).__name__, retry)
-                time.sleep(retry)
-                retry = min(retry * 2, LAST_RETRY_SECONDS)
+                log.warning("live dashboards lost Redis (%s); listening again in %.1f s", type(error).__name__,
+                            self.retry)
+                time.sleep(self.retry)
+                self.retry = min(self.retry * 2, LAST_RETRY_SECONDS)
                 self.changed.set()
             finally:
                 pubsub.reset()  # closes the connection, which ends every subscription, and gives it back to the pool
@@ -145,6 +145,7 @@ class Listener:
 
     def _hear(self, user_id: int) -> None:
         """Redis now relays the user's events; a stream already open may have missed some meanwhile."""
+        self.retry = FIRST_RETRY_SECONDS  # Redis answers again: the next outage starts from the first wait
         with self.lock:
             self.heard.add(user_id)
             for subscriber in self.streams.get(user_id, ()):

@@ -35,6 +35,24 @@ SANDBOX_DEFAULTS = {
 }
 
 
+# Gunicorn threads per web process (gunicorn.conf.py reads GUNICORN_THREADS with this same default): each open
+# dashboard stream holds one, and webhooks and pages always keep REQUEST_THREADS of them.
+WEB_THREADS = 128
+REQUEST_THREADS = 8
+
+
+def live_max_streams(threads: int, asked: str | None) -> int:
+    """The live streams one web process may hold: every thread but the ones webhooks keep (none with 8 threads
+    or fewer: dashboards then refresh on a timer), or fewer if asked."""
+    most = max(0, threads - REQUEST_THREADS)
+    if asked is None:
+        return most
+    if not asked.isdigit() or int(asked) > most:
+        raise ConfigError(f"LIVE_MAX_STREAMS must be a whole number up to {most} (GUNICORN_THREADS less the "
+                          f"{REQUEST_THREADS} that webhooks keep), not {asked!r}")
+    return int(asked)
+
+
 def _is_production(env: Environment) -> bool:
     # Heroku sets DYNO on every dyno; APP_ENV makes the choice explicit elsewhere.
     return env.get("APP_ENV", "production" if env.get("DYNO") else "development") == "production"
@@ -69,6 +87,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
     def platform_url(name: str, real: str, sandbox_path: str) -> str:
         return env.get(name, sandbox_url + sandbox_path if sandbox else real).rstrip("/")
 
+    threads = env.number("GUNICORN_THREADS", WEB_THREADS)
     secret_key = setting("SECRET_KEY", required=True) or kept_secret("secret_key", lambda: secrets.token_hex(32))
     token_keys = setting("TOKEN_ENCRYPTION_KEY", required=True) or kept_secret(
         "token_key", lambda: Fernet.generate_key().decode()
@@ -166,8 +185,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         # On SIGTERM a worker's current job gets this long to finish, then goes back on its queue: the platform
         # SIGKILLs the dyno 30 s after SIGTERM, and putting the job back and exiting needs a moment of that.
         "JOB_GRACE_SECONDS": env.number("JOB_GRACE_SECONDS", 20),
-        # Each open dashboard stream holds a gunicorn thread: keep most threads for webhooks.
-        "LIVE_MAX_STREAMS": env.number("LIVE_MAX_STREAMS", 3),
+        "GUNICORN_THREADS": threads,
+        "LIVE_MAX_STREAMS": live_max_streams(threads, env.get("LIVE_MAX_STREAMS")),
         "LIVE_STREAMS_PER_USER": env.number("LIVE_STREAMS_PER_USER", 2),
         "LIVE_STREAM_SECONDS": env.number("LIVE_STREAM_SECONDS", 300),
         "LIVE_HEARTBEAT_SECONDS": env.number("LIVE_HEARTBEAT_SECONDS", 15),

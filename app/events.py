@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from redis import Redis
 from redis.exceptions import RedisError
 
 from app.extensions import queues
@@ -12,8 +13,17 @@ from app.extensions import queues
 log = logging.getLogger(__name__)
 
 
-def channel(user_id: int) -> str:
-    return f"live:user:{user_id}"
+def channel(user_id: int, redis: Redis | None = None) -> str:
+    """The user's channel. Pub/sub channels are server-wide, not per database: the database number is in the
+    name, or deploys sharing one Redis server on different numbers (staging, CI) would hear each other's users."""
+    database = (redis or queues.redis).connection_pool.connection_kwargs.get("db", 0)
+    return f"live:{database}:user:{user_id}"
+
+
+def user_of_channel(name: bytes | str) -> int:
+    """The user a channel (as Redis names it back, bytes or text) is for."""
+    text = name.decode() if isinstance(name, bytes) else name
+    return int(text.rsplit(":", 1)[1])
 
 
 def publish(user_id: int | None, event: dict) -> None:

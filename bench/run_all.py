@@ -129,13 +129,26 @@ def report() -> str:
                          f"slice runs {sweep['runs']}.")
     live = load("live_dashboards")
     if live:
-        lines += ["", f"## 5. With {live['dashboards']} live dashboards ({live['machine']['date']})", "", f"Stream answers: {live['streams']}", "",
+        lines += ["", f"## 5. With {live['dashboards']} live dashboards ({live['machine']['date']})", "",
+                  f"**{live.get('live', '?')} of {live['dashboards']}** dashboards live (their user's event reached them) "
+                  f"on {live.get('web_processes', 2)} web process(es); stream answers {live['streams']}.", "",
                   "| dashboards | saturation req/s | sat. p99 ms | half-load p50 ms | half-load p99 ms |", "|---|---|---|---|---|"]
         for name in ("without_dashboards", "with_dashboards"):
             sat, half = live[name]["saturation"], live[name]["half_load"]
             lines.append(f"| {name.replace('_', ' ')} | {sat['rps']} | {sat['p99_ms']} | {half['p50_ms']} | {half['p99_ms']} |")
-        lines.append(f"\nhalf-load p99 with/without = **{live['ratio_p99_half_with_over_without']}**, "
-                     f"req/s with/without = {live['ratio_rps_with_over_without']}")
+        lines.append(f"\nsaturation req/s with/without = **{live['ratio_rps_with_over_without']}** (goal >= 0.95), "
+                     f"half-load p99 with/without = {live['ratio_p99_half_with_over_without']}")
+        for number, turn in enumerate(live.get("rounds", []), 1):
+            memory = ", ".join(f"{process['rss_mb']} MB / {process['threads']} threads"
+                               for process in turn["streams"]["web_processes"].values())
+            lines.append(f"- round {number}: without {turn['without']['rps']}, with {turn['with']['rps']} req/s; with the streams "
+                         f"open: {memory}, idle CPU {turn['streams'].get('idle_cpu_share', '?')} of a core; Redis "
+                         f"connections {turn['streams']['redis_connections']}")
+        if "web_processes_without_streams" in live:
+            lines.append(f"- without streams (after a load): idle CPU {live.get('idle_cpu_share_without_streams', '?')} "
+                         "of a core, " + ", ".join(
+                f"{process['rss_mb']} MB / {process['threads']} threads"
+                for process in live["web_processes_without_streams"].values()))
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -29,6 +30,8 @@ class Banner:
     tone: str
     message: str
     actions: tuple[Action, ...] = ()
+    # When the state ends by itself (a timed pause): an open dashboard fetches its banners again then.
+    ends_at: datetime | None = None
 
 
 def banners(user: User) -> list[Banner]:
@@ -60,7 +63,8 @@ def banners(user: User) -> list[Banner]:
         until = paused_until(user)
         said = (_("Alerts are paused until %(when)s: we send no battery texts.", when=until) if until else
                 _("Alerts are paused: we send no battery texts."))
-        found.append(Banner("warn", said, (Action(_("Turn them back on"), url_for("dashboard.resume"), post=True),)))
+        found.append(Banner("warn", said, (Action(_("Turn them back on"), url_for("dashboard.resume"), post=True),),
+                            None if user.paused else user.paused_until))
     return found
 
 

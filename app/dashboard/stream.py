@@ -1,4 +1,5 @@
-"""The live dashboard's stream: the events jobs publish for the user (app.events), relayed as server-sent events."""
+"""The live dashboard's stream: the events jobs publish for the user (app.events), heard by the process's one
+listener (app.dashboard.listener) and relayed as server-sent events."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from queue import Empty
 
 from flask import Response, current_app, request
 from flask_login import current_user, login_required
-from redis.client import PubSub
-from redis.exceptions import RedisError
 
+from app.dashboard.listener import HEARD_AGAIN, Listener, Subscriber
 from app.dashboard.views import blueprint
-from app.events import channel
-from app.extensions import db, queues
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,14 @@ log = logging.getLogger(__name__)
 STREAM_SECONDS = 300
 # A comment line this often keeps proxies (Heroku's router drops a stream idle for 55 s) from closing it.
 HEARTBEAT_SECONDS = 15
-# Streams one web process holds at once: each ties up a gunicorn thread, and webhooks need the rest.
-MAX_STREAMS = 4
 # Streams one user holds in one process: two tabs, say; more would starve everyone else of slots.
 STREAMS_PER_USER = 2
 # How often a quiet stream looks whether the browser has hung up, so its slot is free within this time.
 HANG_UP_CHECK_SECONDS = 1
 RECONNECT_MILLISECONDS = 3000
+# How long a new stream waits to be heard before it tells the browser it is open; Redis down, it opens anyway
+# and says "resync" once heard.
+HEARD_WITHIN_SECONDS = 2
 
 
 class StreamSlots:
@@ -58,11 +59,14 @@ class StreamSlots:
 
 
 @blueprint.record_once
-def _stream_slots(state) -> None:
-    config = state.app.config
-    state.app.extensions["live_stream_slots"] = StreamSlots(
-        int(config.get("LIVE_MAX_STREAMS", MAX_STREAMS)), int(config.get("LIVE_STREAMS_PER_USER", STREAMS_PER_USER))
+def _live_streams(state) -> None:
+    config, extensions = state.app.config, state.app.extensions
+    extensions["live_stream_slots"] = StreamSlots(
+        # Each stream ties up a gunicorn thread: app.config derives the cap from the thread count, so that
+        # webhooks always keep theirs.
+        int(config["LIVE_MAX_STREAMS"]), int(config.get("LIVE_STREAMS_PER_USER", STREAMS_PER_USER))
     )
+    extensions["live_listener"] = Listener(extensions["redis"])
 
 
 def _hung_up(connection: socket.socket | None) -> bool:
@@ -84,34 +88,32 @@ def _hung_up(connection: socket.socket | None) -> bool:
 @blueprint.get("/dashboard/events")
 @login_required
 def stream():
-    """The user's events as text/event-stream, holding a Redis subscription and no database connection."""
+    """The user's events as text/event-stream, holding a gunicorn thread but no Redis or database connection."""
     user_id = current_user.id
     config = current_app.config
     lifetime = float(config.get("LIVE_STREAM_SECONDS", STREAM_SECONDS))
     heartbeat = float(config.get("LIVE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
     slots: StreamSlots = current_app.extensions["live_stream_slots"]
+    listener: Listener = current_app.extensions["live_listener"]
     # The client's socket, where the server exposes it (gunicorn, Werkzeug's server).
     connection = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    # Loading the user took a pooled connection; give it back before waiting minutes on Redis.
+    # Loading the user took a pooled connection; give it back before waiting minutes for events.
     db.session.remove()
     if not slots.take(user_id):
         # 204 tells EventSource not to reconnect; the page then refreshes itself on a slow timer.
         return Response(status=204)
-    try:
-        pubsub = queues.redis.pubsub()
-        pubsub.subscribe(channel(user_id))
-        # Read Redis's confirmation, so that once the browser sees the stream open no event is missed.
-        pubsub.get_message(timeout=5)
-    except RedisError as error:
-        slots.give_back(user_id)
-        log.warning("live stream for user %s refused: %s", user_id, type(error).__name__)
-        return Response(status=204)
+    subscriber = listener.join(user_id)
+    # Once the browser sees the stream open it fetches the page's parts: an event published after that must
+    # reach it, so wait until Redis hears the user's channel (at once when another tab of theirs is open).
+    if not subscriber.heard.wait(HEARD_WITHIN_SECONDS):
+        log.warning("live stream for user %s opened before Redis heard it", user_id)
+    listener.open(subscriber)
 
     def close() -> None:
-        pubsub.close()
+        listener.leave(subscriber)
         slots.give_back(user_id)
 
-    events = _events(pubsub, lifetime, heartbeat, lambda: _hung_up(connection))
+    events = _events(subscriber, lifetime, heartbeat, lambda: _hung_up(connection))
     response = Response(events, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     # Proxies that buffer (nginx) would hold the events back.
@@ -120,24 +122,25 @@ def stream():
     return response
 
 
-def _events(pubsub: PubSub, lifetime: float, heartbeat: float, hung_up: Callable[[], bool]) -> Iterator[str]:
-    """Relay published events until the stream's lifetime is up or the browser hangs up; a comment line
-    whenever it has been quiet."""
+def _events(subscriber: Subscriber, lifetime: float, heartbeat: float, hung_up: Callable[[], bool]) -> Iterator[str]:
+    """Relay the user's events until the stream's lifetime is up or the browser hangs up; a comment line
+    whenever it has been quiet, and "resync" when events may have been lost while Redis was away."""
     yield f"retry: {RECONNECT_MILLISECONDS}\n: connected\n\n"
     started = last_sent = time.monotonic()
     while (now := time.monotonic()) - started < lifetime:
         wait = max(0.05, min(heartbeat - (now - last_sent), lifetime - (now - started), HANG_UP_CHECK_SECONDS))
         try:
-            message = pubsub.get_message(timeout=wait)
-        except RedisError:
-            return
-        if message is None and hung_up():
-            return
-        if message is not None and message["type"] == "message":
-            data = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
-            kind = json.loads(data).get("type", "update")
-            yield f"event: {kind}\ndata: {data}\n\n"
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent >= heartbeat:
-            yield ": heartbeat\n\n"
-            last_sent = time.monotonic()
+            event = subscriber.inbox.get(timeout=wait)
+        except Empty:
+            if hung_up():
+                return
+            if time.monotonic() - last_sent >= heartbeat:
+                yield ": heartbeat\n\n"
+                last_sent = time.monotonic()
+            continue
+        if event is HEARD_AGAIN:
+            yield "event: resync\ndata: {}\n\n"
+        else:
+            kind = json.loads(event).get("type", "update")
+            yield f"event: {kind}\ndata: {event}\n\n"
+        last_sent = time.monotonic()

@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import events
 from app.dashboard.banners import banners, paused_until
 from app.dashboard.device_settings import DeviceSettingsForm
 from app.dashboard.presenting import dashboard_parts
@@ -77,6 +78,8 @@ def settings():
     form.apply_to(user, utcnow())
     device_form.apply_to(user.devices)
     db.session.commit()
+    # The user's other open dashboards (another tab, their phone) show the pause and alert levels at once.
+    events.publish(user.id, {"type": "account", "settings": "saved"})
     # In the language just chosen: the next page speaks it.
     with force_locale(user.language):
         flash(_("Your settings are saved. They apply from your tracker's next sync."), "success")
@@ -91,6 +94,7 @@ def resume():
     user.paused = False
     user.paused_until = None
     db.session.commit()
+    events.publish(user.id, {"type": "account", "paused": False})
     flash(_("Battery texts are back on."), "success")
     return redirect(url_for("dashboard.dashboard"))
 

@@ -17,6 +17,7 @@
   var busy = false;
   var again = false;
   var fallback = null;
+  var ending = null;
 
   function say(sentence) {
     if (status) {
@@ -100,6 +101,22 @@
     return html.replace(/name="csrf_token" value="[^"]*"/g, "");
   }
 
+  function refreshWhenABannerEnds() {
+    // A timed pause ends by itself, with no event: fetch the banners again just after it ends (at most a day
+    // ahead, which setTimeout can count).
+    window.clearTimeout(ending);
+    var soonest = null;
+    parts.querySelectorAll("[data-ends-at]").forEach(function (banner) {
+      var at = Date.parse(banner.dataset.endsAt);
+      if (!isNaN(at) && (soonest === null || at < soonest)) {
+        soonest = at;
+      }
+    });
+    if (soonest !== null) {
+      ending = window.setTimeout(function () { refresh(true); }, Math.min(Math.max(0, soonest - Date.now()) + 1000, 86400000));
+    }
+  }
+
   function swap(html, announce) {
     var fresh = document.createElement("div");
     fresh.innerHTML = html;
@@ -117,6 +134,7 @@
       document.getElementById(focused).focus();
     }
     tick();
+    refreshWhenABannerEnds();
     parts.dataset.refreshedAt = String(Date.now());
     if (announce) {
       said.push(fill("updatedAt", { time: clock() }));
@@ -166,6 +184,8 @@
     ["readings", "text", "account"].forEach(function (kind) {
       source.addEventListener(kind, function () { refresh(true); });
     });
+    // Redis was away for a moment and events may have been lost: fetch whatever changed meanwhile.
+    source.addEventListener("resync", function () { refresh(false); });
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) {
         // The server had no room for another stream: refresh on a slow timer instead.
@@ -180,6 +200,7 @@
   }
 
   window.setInterval(tick, 30000);
+  refreshWhenABannerEnds();
   if (window.EventSource && window.fetch) {
     connect();
   }

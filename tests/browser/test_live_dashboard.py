@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import User
+from app.models import User, utcnow
 from tests.support.browser import share_session
 from tests.support.journeys import refreshed, settled, signed_up_user
 from tests.support.polling import wait_until
@@ -49,6 +49,47 @@ def test_banners_and_readings_update_live_and_the_live_region_says_what_changed(
     assert page.evaluate("document.getElementById('banners').dataset.kept") == "yes"  # unchanged, not replaced
     assert page.evaluate("window.stillTheSamePage") is True
     screenshot(page, "stopped-live")
+
+
+def test_a_pause_chosen_on_another_screen_shows_its_banner_live_and_turning_texts_back_on_clears_it(
+    page, live_app, emulator, sign_in, start_worker
+):
+    start_worker()
+    person, user, session = signed_up_user(emulator, sign_in, "google", phone=NUMBER)
+    settled(user, reads=1, emulator=emulator, person=person)
+    share_session(page, live_app.url, session)
+    page.goto(live_app.url + "/dashboard")
+    expect(page.locator("body[data-live=connected]")).to_have_count(1)
+    page.evaluate("window.stillTheSamePage = true")
+    paused = page.get_by_role("alert").filter(has_text="Alerts are paused")
+    expect(paused).to_have_count(0)
+
+    settings = page.context.new_page()  # the same account on another screen
+    settings.goto(live_app.url + "/settings")
+    settings.get_by_label("Pause all battery texts until I turn them back on").check()
+    settings.get_by_role("button", name="Save settings").click()
+
+    expect(paused).to_be_visible(timeout=15_000)
+    settings.goto(live_app.url + "/dashboard")
+    settings.get_by_role("button", name="Turn them back on").click()
+    expect(paused).to_have_count(0, timeout=15_000)
+    assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_a_timed_pause_banner_goes_by_itself_when_the_pause_ends(page, live_app, emulator, sign_in, start_worker):
+    start_worker()
+    person, user, session = signed_up_user(emulator, sign_in, "google", phone=NUMBER)
+    settled(user, reads=1, emulator=emulator, person=person)
+    user = refreshed(user)
+    user.paused_until = utcnow() + timedelta(seconds=4)
+    db.session.commit()
+    share_session(page, live_app.url, session)
+    page.goto(live_app.url + "/dashboard")
+    paused = page.get_by_role("alert").filter(has_text="Alerts are paused until")
+    expect(paused).to_be_visible()
+
+    # No event says a pause has ended: the page fetches its banners again when the banner says it ends.
+    expect(paused).to_have_count(0, timeout=15_000)
 
 
 def test_relative_times_keep_ticking(page, live_app, emulator, sign_in, start_worker):

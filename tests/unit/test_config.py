@@ -5,14 +5,18 @@ The same rules seen from the entry points a process starts with are in tests/end
 
 from __future__ import annotations
 
+import os
+import runpy
 import ssl
+from unittest import mock
 
 import pytest
 from redis import Redis
 
-from app.config import load_settings
+from app.config import REQUEST_THREADS, WEB_THREADS, load_settings
 from app.environment import ConfigError, database_url, redis_options
 from tests.support.environment import PRODUCTION
+from tests.support.paths import ROOT
 
 # Each test says how its production site texts, whatever the shared PRODUCTION environment holds.
 NOT_TEXTING = {name: value for name, value in PRODUCTION.items()
@@ -175,8 +179,32 @@ def test_each_process_holds_a_bounded_number_of_database_and_redis_connections_b
     pool = settings["SQLALCHEMY_ENGINE_OPTIONS"]
     assert (pool["pool_size"], pool["max_overflow"]) == (4, 0)
     assert settings["REDIS_MAX_CONNECTIONS"] == 6
-    # The live streams share the Redis pool and must leave room for the requests.
-    assert settings["LIVE_MAX_STREAMS"] < settings["REDIS_MAX_CONNECTIONS"]
+
+
+def test_a_web_process_holds_a_hundred_live_dashboards_and_keeps_threads_for_webhooks():
+    settings = load_settings(PRODUCTION_WITH_VONAGE)
+    assert settings["GUNICORN_THREADS"] == 128
+    assert settings["LIVE_MAX_STREAMS"] == 128 - REQUEST_THREADS >= 100
+
+
+def test_gunicorn_starts_as_many_threads_as_the_app_counts_on():
+    environ = {key: value for key, value in os.environ.items() if key != "GUNICORN_THREADS"}
+    with mock.patch.dict(os.environ, environ, clear=True):
+        assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"] == WEB_THREADS
+
+
+@pytest.mark.parametrize(("threads", "streams"), [("9", 1), ("8", 0), ("4", 0), ("40", 32)])
+def test_live_streams_get_every_thread_but_the_ones_webhooks_keep(threads, streams):
+    assert load_settings({**PRODUCTION_WITH_VONAGE, "GUNICORN_THREADS": threads})["LIVE_MAX_STREAMS"] == streams
+
+
+def test_fewer_live_streams_may_be_asked_for_but_never_the_webhooks_threads():
+    assert load_settings({**PRODUCTION_WITH_VONAGE, "GUNICORN_THREADS": "40", "LIVE_MAX_STREAMS": "32"})[
+        "LIVE_MAX_STREAMS"] == 32
+    assert load_settings({**PRODUCTION_WITH_VONAGE, "LIVE_MAX_STREAMS": "2"})["LIVE_MAX_STREAMS"] == 2
+    for asked in ("33", "many", "-1"):
+        with pytest.raises(ConfigError, match="LIVE_MAX_STREAMS must be a whole number up to 32"):
+            load_settings({**PRODUCTION_WITH_VONAGE, "GUNICORN_THREADS": "40", "LIVE_MAX_STREAMS": asked})
 
 
 def test_the_connection_bounds_follow_their_settings():

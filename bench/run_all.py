@@ -135,12 +135,18 @@ def webhook_table(webhook: dict) -> list[str]:
     lines = ["", f"## 1. Webhook ingest ({webhook['machine']['date']}; {webhook['rounds']} rounds of {webhook['seconds']} s, "
              f"{webhook['connections']} connections)", "",
              "| push | " + " | ".join(f"{generator}: bare / ours req/s | ours/bare" for generator in generators)
-             + " | half-load rate | half p99 ms bare / ours | p99 ours/bare | syncs queued per push |",
-             "|---|" + "---|---|" * len(generators) + "---|---|---|---|"]
+             + " | worker CPU µs/req bare / ours | CPU bare/ours | half-load rate | half p99 ms bare / ours | p99 ours/bare"
+             " | syncs queued per push |",
+             "|---|" + "---|---|" * len(generators) + "---|---|---|---|---|---|"]
     for name, case in webhook["cases"].items():
         median = case["median"]
         cells = [f"{median[f'bare_rps_{generator}']} / {median[f'ours_rps_{generator}']} | {spread(median[f'rps_{generator}'])}"
                  for generator in generators]
+        if "cpu_bare_over_ours_asyncio" in median:
+            cells.append(f"{median['bare_cpu_us_per_request_asyncio']} / {median['ours_cpu_us_per_request_asyncio']} | "
+                         f"{spread(median['cpu_bare_over_ours_asyncio'])}")
+        else:
+            cells.append("– | –")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {median['half_load_rate']} | {median['bare_half_load_p99_ms']} / "
                      f"{median['ours_half_load_p99_ms']} | {spread(median['p99_half_load'])} | "
                      f"{median['ours_syncs_queued_per_push_measured']} |")

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import uuid
+from pathlib import Path
 
 import redis
 
@@ -84,12 +86,28 @@ def half_load(url: str, requests: list[Request], rate: float, seconds: float, co
     return run_load_in_subprocess(url, requests, rate=rate, connections=connections, seconds=seconds, warmup=1)
 
 
+def cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of a gunicorn master's workers so far (from /proc): what serving cost, whatever else ran."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = (Path("/proc") / entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # the parent's pid: a worker of this master
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def syncs_queued(store: redis.Redis, platform: str, run: str) -> int:
     """Queued flags of this pool's owners: one per owner whose push queued a sync."""
     return sum(1 for _ in store.scan_iter(f"sync:queued:{platform}:{platform[0].upper()}{run}*", count=1000))
 
 
-def one_round(urls: dict[str, str], platform: str, case: str, number: int, options: dict, store: redis.Redis) -> dict:
+def one_round(urls: dict[str, tuple[int, str]], platform: str, case: str, number: int, options: dict, store: redis.Redis) -> dict:
     """Both apps, in this round's order (bare first in even rounds): saturation, then half load at one rate."""
     order = ("bare", "ours") if number % 2 == 0 else ("ours", "bare")
     seconds, connections = options["seconds"], options["connections"]
@@ -100,7 +118,7 @@ def one_round(urls: dict[str, str], platform: str, case: str, number: int, optio
     if case == "repeat":  # every owner's sync is waiting before the clock starts
         repeat = push_pool(platform, case, seconds, runs["ours"])
         pools["ours"] = dict.fromkeys(("asyncio", "wrk", "half"), repeat)
-        run_load_in_subprocess(urls["ours"], repeat, connections=8, seconds=1, warmup=0)
+        run_load_in_subprocess(urls["ours"][1], repeat, connections=8, seconds=1, warmup=0)
     else:
         pools["ours"] = {use: push_pool(platform, case, seconds, runs["ours"] + use[0]) for use in ("asyncio", "wrk", "half")}
     figures: dict = {"order": list(order), **{app: {"saturation": {}} for app in order}}
@@ -108,10 +126,14 @@ def one_round(urls: dict[str, str], platform: str, case: str, number: int, optio
     # Pair by pair, so that the machine's drift hits both apps alike: asyncio bare and ours, then wrk.
     for generator in ("asyncio", "wrk") if wrk.available() else ("asyncio",):
         for app in order:
-            pool = pools[app][generator]
-            figures[app]["saturation"][generator] = (
-                run_load_in_subprocess(urls[app], pool, connections=connections, seconds=seconds, warmup=1)
-                if generator == "asyncio" else wrk.run_wrk(urls[app], pool, connections=connections, seconds=seconds))
+            pool, (master, url) = pools[app][generator], urls[app]
+            used = cpu_seconds(master)
+            figure = figures[app]["saturation"][generator] = (
+                run_load_in_subprocess(url, pool, connections=connections, seconds=seconds, warmup=1)
+                if generator == "asyncio" else wrk.run_wrk(url, pool, connections=connections, seconds=seconds))
+            # Per request answered, the warm-up's included (about one second's worth at the same rate).
+            served = figure["requests"] * (1 + (1 / seconds if generator == "asyncio" else 0))
+            figure["worker_cpu_us_per_request"] = round((cpu_seconds(master) - used) / max(1, served) * 1e6)
     answered = sum(result["requests"] for result in figures["ours"]["saturation"].values())
     # new: 1 or a little over (the asyncio warm-up's pushes queue syncs too, uncounted); repeat: 0
     figures["ours_syncs_queued_per_push_measured"] = round(
@@ -119,10 +141,14 @@ def one_round(urls: dict[str, str], platform: str, case: str, number: int, optio
     rate = max(1.0, figures["bare"]["saturation"]["asyncio"]["rps"] / 2)
     figures["half_load_rate"] = rate
     for app in order:
-        figures[app]["half_load"] = half_load(urls[app], pools[app]["half"], rate, seconds, connections)
+        figures[app]["half_load"] = half_load(urls[app][1], pools[app]["half"], rate, seconds, connections)
     ours, bare = figures["ours"], figures["bare"]
     figures["ratios"] = {
         **{f"rps_{generator}": round(ours["saturation"][generator]["rps"] / bare["saturation"][generator]["rps"], 3)
+           for generator in ours["saturation"]},
+        # Bare's CPU per request over ours: the req/s ratio to expect when CPU is all that limits both.
+        **{f"cpu_bare_over_ours_{generator}": round(bare["saturation"][generator]["worker_cpu_us_per_request"]
+                                                     / ours["saturation"][generator]["worker_cpu_us_per_request"], 3)
            for generator in ours["saturation"]},
         "p99_half_load": round(ours["half_load"]["p99_ms"] / bare["half_load"]["p99_ms"], 2),
         "p50_half_load": round(ours["half_load"]["p50_ms"] / bare["half_load"]["p50_ms"], 2),
@@ -140,6 +166,8 @@ def summary(rounds: list[dict]) -> dict:
         for app in ("bare", "ours"):
             figures[f"{app}_rps_{generator}"] = round(
                 statistics.median(one[app]["saturation"][generator]["rps"] for one in rounds), 1)
+            figures[f"{app}_cpu_us_per_request_{generator}"] = round(statistics.median(
+                one[app]["saturation"][generator]["worker_cpu_us_per_request"] for one in rounds))
     for app in ("bare", "ours"):
         figures[f"{app}_half_load_p99_ms"] = round(statistics.median(one[app]["half_load"]["p99_ms"] for one in rounds), 2)
     figures["half_load_rate"] = round(statistics.median(one["half_load_rate"] for one in rounds), 1)
@@ -159,10 +187,10 @@ def main(seconds: float = 5, connections: int = 32, rounds: int = 3,
                     "gunicorn": {"workers": env.get("WEB_CONCURRENCY", "2"), "threads": env.get("GUNICORN_THREADS", "8"),
                                  "worker_class": "gthread"}, "cases": {}}
     with processes() as started:
-        _, bare_url = started.gunicorn("bench.bare_app:app", env)
-        _, ours_url = started.gunicorn("wsgi:app", env)
-        urls = {"bare": bare_url, "ours": ours_url}
-        for url in urls.values():  # the masters listen before their workers have imported the apps
+        bare, bare_url = started.gunicorn("bench.bare_app:app", env)
+        ours, ours_url = started.gunicorn("wsgi:app", env)
+        urls = {"bare": (bare.pid, bare_url), "ours": (ours.pid, ours_url)}
+        for _, url in urls.values():  # the masters listen before their workers have imported the apps
             run_load_in_subprocess(url, fitbit_pushes(50, "warm"), connections=4, seconds=2, warmup=0)
         for platform in platforms:
             for case in cases:

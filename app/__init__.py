@@ -17,6 +17,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
         app.config.update(overrides)
     configure_logging(app)
     register_error_reporting(app)
+    route_pushes(app)
     register_extensions(app)
     register_blueprints(app)
     hops = int(app.config["FORWARDED_HOPS"])
@@ -42,6 +43,14 @@ def register_error_reporting(app: Flask) -> None:
         from app import error_reporting
 
         error_reporting.init_app(app)
+
+
+def route_pushes(app: Flask) -> None:
+    # Before the extensions: the pushes' app shares their state, and the body deadline, public host and ProxyFix
+    # wrap it as they wrap the site.
+    from app.webhooks import push_route
+
+    app.wsgi_app = push_route.PushRoute(app.wsgi_app, push_route.push_app(app).wsgi_app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import functools
 import json
 import logging
 import os
@@ -58,7 +59,13 @@ CALLS_KEPT_SECONDS = 2 * 3600
 def _field(name: str, labels: dict[str, str], names: tuple[str, ...]) -> str:
     if set(labels) != set(names):
         raise ValueError(f"{name} takes the labels {names}, not {tuple(labels)}")
-    return json.dumps([name, [str(labels[label]) for label in names]])
+    return _stored_field(name, tuple(str(labels[label]) for label in names))
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored_field(name: str, values: tuple[str, ...]) -> str:
+    # Labels take a few fixed values each, so the few fields are encoded once, not on every push.
+    return json.dumps([name, list(values)])
 
 
 def count(name: str, amount: int = 1, redis: Redis | Pipeline | PendingCounts | None = None, **labels: str) -> None:

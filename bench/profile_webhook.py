@@ -45,7 +45,8 @@ def requests_for_warmup(platform: str):
     return (fitbit_pushes if platform == "fitbit" else google_pushes)(50, "warm")
 
 
-def main(platform: str = "fitbit", seconds: float = 10, extra_env: dict | None = None, label: str = "") -> list:
+def main(platform: str = "fitbit", seconds: float = 10, extra_env: dict | None = None, label: str = "",
+         gil: bool = False) -> list:
     env = production_env(**(extra_env or {}))
     fresh_database(env)
     output = RESULTS / f"webhook_profile{label}.txt"
@@ -55,7 +56,8 @@ def main(platform: str = "fitbit", seconds: float = 10, extra_env: dict | None =
         run_load_in_subprocess(url, requests_for_warmup(platform), connections=4, seconds=2, warmup=0)
         requests = (fitbit_pushes if platform == "fitbit" else google_pushes)(3000, uuid.uuid4().hex[:6])
         recorder = subprocess.Popen([PY_SPY, "record", "--pid", str(master.pid), "--subprocesses", "--format", "raw",
-                                     "--rate", "200", "--duration", str(int(seconds)), "--output", str(output)],
+                                     "--rate", "200", "--duration", str(int(seconds)), "--output", str(output),
+                                     *(["--gil"] if gil else [])],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         load = threading.Thread(target=run_load_in_subprocess, args=(url, requests),
                                 kwargs={"connections": 32, "seconds": seconds + 2, "warmup": 0})
@@ -69,6 +71,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", default="fitbit")
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--gil", action="store_true",
+                        help="sample only the thread holding the GIL: where the CPU goes, not where threads wait")
     options = parser.parse_args()
-    for frame, share in main(options.platform, options.seconds):
+    for frame, share in main(options.platform, options.seconds, gil=options.gil):
         print(f"{share:5.1f}%  {frame}")

@@ -39,21 +39,8 @@ def report() -> str:
     lines.append(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}, Python {info['python']}; "
                  f"revision {revision}{' + uncommitted app changes' if dirty else ''}")
     webhook = load("webhook_ingest")
-    if webhook:
-        lines += ["", f"## 1. Webhook ingest ({webhook['machine']['date']})", "",
-                  "| push | app | saturation req/s | sat. p50 ms | sat. p99 ms | half-load req/s | half p50 ms | half p99 ms |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for platform, case in webhook["cases"].items():
-            for name in ("bare", "ours"):
-                if name not in case:
-                    continue
-                sat, half = case[name]["saturation"], case[name]["half_load"]
-                lines.append(f"| {platform} | {name} | {sat['rps']} | {sat['p50_ms']} | {sat['p99_ms']} | {half['rps']} | "
-                             f"{half['p50_ms']} | {half['p99_ms']} |")
-        for platform, case in webhook["cases"].items():
-            lines.append(f"\n{platform}: ours/bare req/s = **{case['ratio_rps_ours_over_bare']}**, half-load p50 ratio "
-                         f"{case['ratio_p50_ours_over_bare_half']}, p99 ratio {case['ratio_p99_ours_over_bare_half']}"
-                         + f"; syncs queued {case['syncs_queued']}")
+    if webhook and "rounds" in webhook:
+        lines += webhook_table(webhook)
     coalescing = load("coalescing")
     if coalescing:
         lines += ["", f"## 2. Coalescing ({coalescing['users']} users, {coalescing['workers']} workers; {coalescing['machine']['date']})", "",
@@ -150,6 +137,33 @@ def report() -> str:
                 f"{process['rss_mb']} MB / {process['threads']} threads"
                 for process in live["web_processes_without_streams"].values()))
     return "\n".join(lines)
+
+
+def webhook_table(webhook: dict) -> list[str]:
+    """Medians over interleaved rounds, per push case; each ratio with its lowest and highest round (the noise)."""
+    def spread(figure: dict) -> str:
+        return f"**{figure['median']}** ({figure['min']}–{figure['max']})"
+
+    generators = webhook["generators"]
+    lines = ["", f"## 1. Webhook ingest ({webhook['machine']['date']}; {webhook['rounds']} rounds of {webhook['seconds']} s, "
+             f"{webhook['connections']} connections)", "",
+             "| push | " + " | ".join(f"{generator}: bare / ours req/s | ours/bare" for generator in generators)
+             + " | worker CPU µs/req bare / ours | CPU bare/ours | half-load rate | half p99 ms bare / ours | p99 ours/bare"
+             " | syncs queued per push |",
+             "|---|" + "---|---|" * len(generators) + "---|---|---|---|---|---|"]
+    for name, case in webhook["cases"].items():
+        median = case["median"]
+        cells = [f"{median[f'bare_rps_{generator}']} / {median[f'ours_rps_{generator}']} | {spread(median[f'rps_{generator}'])}"
+                 for generator in generators]
+        if "cpu_bare_over_ours_asyncio" in median:
+            cells.append(f"{median['bare_cpu_us_per_request_asyncio']} / {median['ours_cpu_us_per_request_asyncio']} | "
+                         f"{spread(median['cpu_bare_over_ours_asyncio'])}")
+        else:
+            cells.append("– | –")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {median['half_load_rate']} | {median['bare_half_load_p99_ms']} / "
+                     f"{median['ours_half_load_p99_ms']} | {spread(median['p99_half_load'])} | "
+                     f"{median['ours_syncs_queued_per_push_measured']} |")
+    return lines
 
 
 def main(argv: list[str]) -> int:

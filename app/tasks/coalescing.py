@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -24,21 +24,41 @@ from rq.queue import Queue
 from app import locks
 from app.extensions import queues
 from app.models import utcnow
+from app.tasks.group_commit import GroupCommit
 
 DIRTY = "sync:dirty"
 CLAIM_SECONDS = 3600
-# A push is one round trip whatever it finds (docs/benchmarks.md, "Profile"): mark the user dirty, claim the
-# queued flag, and only if it was free save the sync job as RQ's scheduler reads it (RQ's own job hash, from
-# Job.to_dict; its scheduled registry; its set of queues), so the flag never names a job that does not exist.
-# KEYS: dirty hash, queued flag, job hash, scheduled registry, set of queues;
-# ARGV: member, job id, flag seconds, run at (epoch seconds), queue key, then the job hash's fields and values.
+# A push is one round trip whatever it finds (docs/benchmarks.md, "Profile"), shared with the pushes of the
+# process's other threads that wait meanwhile (group_commit): for each, mark the user dirty, claim the queued flag,
+# and only if it was free save the sync job as RQ's scheduler reads it (RQ's own job hash, job_hashes; its
+# scheduled registry; its set of queues), so the flag never names a job that does not exist.
+# KEYS: per claim, the dirty hash, queued flag, job hash, scheduled registry, set of queues.
+# ARGV: the number of job templates, then each template (how many values follow, then the fields shared by its
+# jobs and their values); then per claim: how many values follow, the member, job id, flag seconds, run at (epoch
+# seconds), queue key, its template's number, and the job's own fields and values. Returns 1 or 0 per claim.
 _MARK_CLAIM_AND_SCHEDULE = """
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[3], unpack(ARGV, 6))
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
-redis.call('SADD', KEYS[5], ARGV[5])
-return 1
+local templates, at = {}, 2
+for number = 1, tonumber(ARGV[1]) do
+  templates[number] = {at + 1, at + tonumber(ARGV[at])}
+  at = templates[number][2] + 1
+end
+local claimed = {}
+for index = 0, #KEYS / 5 - 1 do
+  local key, last = index * 5, at + tonumber(ARGV[at])
+  redis.call('HINCRBY', KEYS[key + 1], ARGV[at + 1], 1)
+  if redis.call('SET', KEYS[key + 2], ARGV[at + 2], 'NX', 'EX', ARGV[at + 3]) then
+    local template = templates[tonumber(ARGV[at + 6])]
+    redis.call('HSET', KEYS[key + 3], unpack(ARGV, template[1], template[2]))
+    redis.call('HSET', KEYS[key + 3], unpack(ARGV, at + 7, last))
+    redis.call('ZADD', KEYS[key + 4], ARGV[at + 4], ARGV[at + 2])
+    redis.call('SADD', KEYS[key + 5], ARGV[at + 5])
+    claimed[index + 1] = 1
+  else
+    claimed[index + 1] = 0
+  end
+  at = last + 1
+end
+return claimed
 """
 # Clear the dirty mark only if no push arrived since this sync read it.
 _CLEAR_IF_UNCHANGED = """
@@ -64,21 +84,38 @@ def new_job_id() -> str:
     return f"sync-{uuid.uuid4().hex}"
 
 
-def claim(name: str, job: Job, queue: Queue, run_at: datetime) -> bool:
-    """Mark the user dirty; when no sync was waiting, schedule `job` on `queue` for `run_at` and return True.
+def claim(name: str, job_id: str, job_fields: tuple[tuple, tuple], queue: Queue, run_at: datetime) -> bool:
+    """Mark the user dirty; when no sync was waiting, schedule the job `job_id` on `queue` for `run_at` and return
+    True.
 
-    `job` is made by the caller (`queue.create_job(..., status=JobStatus.SCHEDULED)`) and costs nothing in
-    Redis until the claim succeeds; RQ's scheduler then moves it to the queue as for `enqueue_at`.
+    `job_fields` is the job's hash as RQ stores it, as the fields shared with the queue's other such jobs and its
+    own (job_hashes.JobHashes.parts). It costs nothing in Redis until the claim succeeds; RQ's scheduler then moves
+    the job to the queue as for `enqueue_at`. Answered once Redis has stored it, in one call with the claims of
+    this process's other threads waiting meanwhile.
     """
-    fields = [item for pair in job.to_dict().items() for item in pair]
     run_at_seconds = calendar.timegm(run_at.utctimetuple())  # as RQ scores its scheduled registry
-    keys = [DIRTY, _queued_key(name), job.key, queue.scheduled_job_registry.key, queue.redis_queues_keys]
-    args = [name, job.id, CLAIM_SECONDS, run_at_seconds, queue.key, *fields]
-    return bool(_script(queues.redis)(keys=keys, args=args))
+    keys = (DIRTY, _queued_key(name), Job.key_for(job_id), queue.scheduled_job_registry.key, queue.redis_queues_keys)
+    return _claims(queues.redis, (keys, (name, job_id, CLAIM_SECONDS, run_at_seconds, queue.key), *job_fields))
+
+
+def _claim_together(redis: Redis, claims: Sequence[tuple[tuple, tuple, tuple, tuple]]) -> list[bool]:
+    templates: dict[int, tuple[int, tuple]] = {}
+    for _, _, shared, _ in claims:
+        templates.setdefault(id(shared), (len(templates) + 1, shared))
+    args: list = [len(templates)]
+    for _, shared in templates.values():
+        args += (len(shared), *shared)
+    for _, head, shared, own in claims:
+        args += (len(head) + 1 + len(own), *head, templates[id(shared)][0], *own)
+    keys = [key for claim_keys, _, _, _ in claims for key in claim_keys]
+    return [bool(claimed) for claimed in _script(redis)(keys=keys, args=args)]
+
+
+_claims: GroupCommit[tuple[tuple, tuple, tuple, tuple], bool] = GroupCommit(_claim_together)
 
 
 def _script(redis: Redis) -> Script:
-    """The claim script bound to this process's client: EVALSHA sends its hash, not its text, on every push."""
+    """The claim script bound to this process's client: EVALSHA sends its hash, not its text, on every call."""
     script = _scripts.get(id(redis))
     if script is None or script.registered_client is not redis:
         script = _scripts[id(redis)] = redis.register_script(_MARK_CLAIM_AND_SCHEDULE)

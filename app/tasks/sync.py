@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from rq import Retry
-from rq.job import JobStatus
 from sqlalchemy import select
 
 from app import alerting, alerts, events, metrics
@@ -19,6 +18,7 @@ from app.readings import record_readings
 from app.tasks import coalescing
 from app.tasks.connection import handle_connection_error
 from app.tasks.delivery import queue_alerts
+from app.tasks.job_hashes import JobHashes
 from app.tasks.welcome import after_first_reading
 from app.timezones import zone_named
 from app.tokens import with_platform
@@ -48,13 +48,12 @@ def request_sync(platform: str, platform_user_id: str, pushed_at: datetime | Non
     # Platforms send several pushes per sync (and repeat them): a short wait lets a burst become one read.
     wait = timedelta(seconds=float(current_app.config.get("SYNC_DEBOUNCE_SECONDS", 2)))
     queue = queues.queue("default")
-    # The flag names its job, so the sweep can tell a waiting sync from one lost with a dead worker. The job is
-    # built here and saved by the claim only when no sync was waiting: one Redis round trip per push.
-    job = queue.create_job(
-        sync_platform_user, args=(platform, platform_user_id, pushed_at), status=JobStatus.SCHEDULED,
-        retry=PLATFORM_RETRY, timeout=SYNC_JOB_TIMEOUT, job_id=coalescing.new_job_id(),
-    )
-    return coalescing.claim(name, job, queue, datetime.now(UTC) + wait)
+    # The flag names its job, so the sweep can tell a waiting sync from one lost with a dead worker. The job's hash
+    # is made here and saved by the claim only when no sync was waiting: one Redis round trip per push.
+    job_id = coalescing.new_job_id()
+    now = datetime.now(UTC)
+    fields = _sync_jobs.parts(queue, (platform, platform_user_id, pushed_at), now)
+    return coalescing.claim(name, job_id, fields, queue, now + wait)
 
 
 def sync_platform_user(platform: str, platform_user_id: str, pushed_at: datetime | None = None) -> SyncOutcome:
@@ -66,6 +65,10 @@ def sync_platform_user(platform: str, platform_user_id: str, pushed_at: datetime
         raise
     metrics.count("battery_syncs", platform=platform, outcome=outcome.name.lower())
     return outcome
+
+
+# The sync job's hash as RQ stores it, made per push without building an RQ Job (job_hashes).
+_sync_jobs = JobHashes(sync_platform_user, retry=PLATFORM_RETRY, timeout=SYNC_JOB_TIMEOUT)
 
 
 def sync_pushed_user(platform: str, platform_user_id: str, pushed_at: datetime | None) -> SyncOutcome:

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, request
@@ -40,12 +41,13 @@ def count_push(response: Response) -> Response:
     platform = PUSH_RECEIVERS.get(request.endpoint or "")
     if platform is None or response.status_code == 201:  # 201: Google's verification probe, not a push
         return response
-    seconds = time.perf_counter() - g.webhook_started
     status = response.status_code
     outcome = "accepted" if status < 300 else "refused" if status < 500 else "failed"
     later = metrics.pending.to(queues.redis)
     metrics.count("battery_pushes", redis=later, platform=platform, outcome=outcome)
-    metrics.observe("battery_webhook_seconds", seconds, redis=later, platform=platform)
+    started = g.get("webhook_started")
+    if started is not None:  # None: answered before the blueprint's hooks ran (production's redirect to https)
+        metrics.observe("battery_webhook_seconds", time.perf_counter() - started, redis=later, platform=platform)
     return response
 
 
@@ -152,13 +154,22 @@ def queue_syncs_or_keep(platform: str, owners: Iterable[str]):
     except RedisError as error:
         log.warning("redis unavailable (%s): keeping %d %s pushes in the database",
                     type(error).__name__, len(owners), platform)
-    try:
-        db.session.add_all(
-            PendingPush(platform=platform, platform_user_id=owner, received_at=pushed_at) for owner in owners
-        )
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.error("neither redis nor the database took a %s push: asking the platform to retry", platform)
-        abort(503)
+    keep_in_database(platform, owners, pushed_at)
     return NO_CONTENT
+
+
+def keep_in_database(platform: str, owners: list[str], pushed_at: datetime) -> None:
+    """One pending push per user, for the sweep to drain once Redis is back; 503 if the database fails too.
+
+    Pushes are served by their own lean app (push_route); the database session is the site app's.
+    """
+    with current_app.extensions["site_app"].app_context():
+        try:
+            db.session.add_all(
+                PendingPush(platform=platform, platform_user_id=owner, received_at=pushed_at) for owner in owners
+            )
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.error("neither redis nor the database took a %s push: asking the platform to retry", platform)
+            abort(503)

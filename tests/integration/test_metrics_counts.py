@@ -11,6 +11,8 @@ from tests.support.polling import wait_until
 
 def test_a_refused_push_is_counted_as_refused_and_timed(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_TOKEN", "scrape-token-for-tests")
+    metrics.pending.send()  # what earlier tests in this process left pending
+    queues.redis.delete(metrics.COUNTS_KEY, metrics.HISTOGRAMS_KEY)
     client.post("/webhooks/fitbit", data=b"[]", headers={"X-Fitbit-Signature": "forged"}).close()
     client.post("/webhooks/google-health", data=b"{}", headers={"Authorization": "wrong"}).close()
     text = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"}).text

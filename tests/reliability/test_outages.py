@@ -102,6 +102,31 @@ def test_pushes_during_a_thirty_second_redis_outage_are_answered_in_time_and_non
     run_outage(app, make_app, own_redis, outage_seconds=30)
 
 
+def test_pushes_from_many_threads_during_a_redis_outage_are_each_answered_in_time_and_kept(app, make_app, own_redis):
+    """Concurrent pushes share Redis calls (group commit): those waiting behind a call that fails fail with it, so
+    each is kept in the database and answered inside the budget, none waits out the outage twice."""
+    outage_app = make_app(REDIS_URL=own_redis.url)
+    secret = outage_app.config["FITBIT_CLIENT_SECRET"]
+    own_redis.stop()
+    owners = [f"TOGETHER{number}" for number in range(12)]
+
+    def push(owner: str) -> tuple[int, float]:
+        body, headers = signed_push(owner, secret)
+        started = time.monotonic()
+        status = outage_app.test_client().post("/webhooks/fitbit", data=body, headers=headers).status_code
+        return status, time.monotonic() - started
+
+    with ThreadPoolExecutor(len(owners)) as pool:
+        answers = dict(zip(owners, pool.map(push, owners), strict=True))
+
+    assert {owner: status for owner, (status, _) in answers.items()} == dict.fromkeys(owners, 204)
+    slowest = max(took for _, took in answers.values())
+    assert slowest < ANSWER_BUDGET_SECONDS, f"the slowest push took {slowest:.1f} s"
+    with outage_app.app_context():
+        kept = db.session.scalars(select(PendingPush.platform_user_id)).all()
+    assert sorted(kept) == sorted(owners)
+
+
 def test_one_sweep_turns_more_kept_pushes_than_one_batch_into_sync_requests(app):
     """After a long outage there can be a kept push per user: one sweep must not stop at one batch."""
     owners = [f"KEPT{n}" for n in range(2 * DRAIN_BATCH + 7)]

@@ -79,7 +79,7 @@ def _sweeps_among(job_ids: list[str]) -> list[str]:
 def run_sweeps() -> dict[str, int]:
     """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs, stalled texts and
     account setups that gave up, hand out the silent devices and the backstop to batch jobs, send the evening
-    reminders that are due, and on the hour queue the prunes."""
+    reminders that are due, and queue the prunes."""
     try:
         now = utcnow()
         return {
@@ -90,7 +90,7 @@ def run_sweeps() -> dict[str, int]:
             "stalled_texts": resume_stalled_texts(),
             "account_setups": resume_account_setups(),
             "backstop_users_handed_out": hand_out_backstop(now),
-            "prunes": queue_hourly_prunes(now),
+            "prunes": queue_prunes(now),
         }
     finally:
         schedule_sweeps()
@@ -193,10 +193,11 @@ def hand_out_backstop(now: datetime | None = None) -> int:
     return sweep_batches.hand_out(sweep_batches.BACKSTOP, sweep_batches.backstop_batch, list(due), now)
 
 
-def queue_hourly_prunes(now: datetime) -> int:
-    """On the hour: bound the stored history (app/tasks/maintenance.py)."""
-    if now.minute != 0:
-        return 0
+def queue_prunes(now: datetime) -> int:
+    """Bound the stored history (app/tasks/maintenance.py): readings every sweep, so each run deletes one
+    minute's worth; texts, far fewer, on the hour."""
     queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
+    if now.minute != 0:
+        return 1
     queues.queue("sweeps").enqueue(maintenance.prune_old_texts)
     return 2

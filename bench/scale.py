@@ -32,7 +32,8 @@ LOAD = """
 SET session_replication_role = replica;   -- no FK triggers during the bulk load (bench database only)
 SET maintenance_work_mem = '512MB';
 INSERT INTO users (id, platform, platform_user_id, time_zone, time_zone_from_platform, granted_scopes, connection_state,
-                   phone, phone_verified_at, threshold_percent, include_scales, paused, last_push_at, last_synced_at, created_at)
+                   phone, phone_verified_at, threshold_percent, include_scales, paused, last_push_at, last_synced_at,
+                   backstop_requested_at, created_at, session_version)
 SELECT g, 'google', 'health-' || g, 'Europe/London', true, 'settings activity',
        CASE WHEN g % 50 = 0 THEN 'needs_reconnect' WHEN g % 100 = 1 THEN 'disconnected' ELSE 'connected' END,
        '+4477009' || lpad((g % 100000)::text, 5, '0'), now() - interval '60 days', 20, g % 10 = 0, false,
@@ -40,30 +41,34 @@ SELECT g, 'google', 'health-' || g, 'Europe/London', true, 'settings activity',
        -- 5 % of users have not been heard from for over a day (the backstop's candidates)
        CASE WHEN g % 20 = 0 THEN now() - interval '26 hours' - random() * interval '20 days'
             ELSE now() - random() * interval '3 hours' END,
-       now() - interval '90 days'
+       -- a running service: the stale users had their backstop sync today already (run_sweep makes some due)
+       CASE WHEN g % 20 = 0 THEN now() - random() * interval '23 hours' END,
+       now() - interval '90 days', md5(g::text)
 FROM generate_series(1, {users}) g;
 INSERT INTO oauth_tokens (id, provider, user_id, token, created_at)
 SELECT g, 'google', g, 'gAAAAA' || repeat(md5(g::text), 12), now() FROM generate_series(1, {users}) g;
 INSERT INTO devices (id, user_id, platform_device_id, device_type, product_name, battery_status, battery_level,
-                     last_sync_at, last_read_at, low_episode, in_low, empty_sent, silence, silent_sent)
-SELECT d, u, 'device-' || d,
-       CASE k WHEN 1 THEN 'SCALE' ELSE 'TRACKER' END,
-       CASE k WHEN 0 THEN 'Charge 6' WHEN 1 THEN 'Aria Air' ELSE (CASE WHEN u % 2 = 0 THEN 'Pixel Watch 3' ELSE 'Inspire 2' END) END,
-       'Medium', 20 + (d % 80),
-       CASE WHEN k = 0 THEN (SELECT last_synced_at FROM users WHERE id = u)
-            WHEN k = 1 THEN now() - random() * interval '7 days'
-            WHEN u % 2 = 0 THEN now() - random() * interval '3 hours'
-            ELSE now() - interval '31 days' - random() * interval '370 days' END,
-       now() - random() * interval '3 hours', (d % 3), false, false, 0, false
-FROM (SELECT g AS d, (g - 1) / 3 + 1 AS u, (g - 1) % 3 AS k FROM generate_series(1, {users} * 3) g) s;
+                     last_sync_at, last_seen_at, last_read_at, low_episode, in_low, empty_sent, silence, silent_sent)
+SELECT d, u, 'device-' || d, device_type, product_name, 'Medium', 20 + (d % 80), seen, seen,
+       now() - random() * interval '3 hours', (d % 3), false, false, 0,
+       -- a running service: a device silent for over a day was texted about when it fell silent (run_sweep makes some due)
+       seen < now() - interval '24 hours'
+FROM (SELECT d, u, CASE k WHEN 1 THEN 'SCALE' ELSE 'TRACKER' END AS device_type,
+             CASE k WHEN 0 THEN 'Charge 6' WHEN 1 THEN 'Aria Air' ELSE (CASE WHEN u % 2 = 0 THEN 'Pixel Watch 3' ELSE 'Inspire 2' END) END AS product_name,
+             CASE WHEN k = 0 THEN (SELECT last_synced_at FROM users WHERE id = u)
+                  WHEN k = 1 THEN now() - random() * interval '7 days'
+                  WHEN u % 2 = 0 THEN now() - random() * interval '3 hours'
+                  ELSE now() - interval '31 days' - random() * interval '370 days' END AS seen
+      FROM (SELECT g AS d, (g - 1) / 3 + 1 AS u, (g - 1) % 3 AS k FROM generate_series(1, {users} * 3) g) numbered) s;
 ALTER TABLE battery_readings SET (autovacuum_enabled = false);
 DROP INDEX IF EXISTS ix_battery_readings_device_read_at;
 DROP INDEX IF EXISTS ix_battery_readings_read_at;
 ALTER TABLE battery_readings DROP CONSTRAINT IF EXISTS pk_battery_readings;
 INSERT INTO battery_readings (id, device_id, read_at, battery_level, battery_status)
-SELECT row_number() OVER (), d, now() - interval '{days} days' + (s * interval '1 day' / {per_day}) + (d % 97) * interval '1 minute',
+-- each round of syncs spread over its interval, appended in time order as syncs append them (the BRIN index relies on it)
+SELECT row_number() OVER (), d, now() - interval '{days} days' + ((s + d / ({users} * 3.0)) * interval '1 day' / {per_day}),
        (d + s) % 100, CASE WHEN (d + s) % 100 < 20 THEN 'Low' ELSE 'Medium' END
-FROM generate_series(0, {days} * {per_day} - 1) s CROSS JOIN LATERAL generate_series(1, {users} * 3) d;  -- time order, as syncs append them
+FROM generate_series(0, {days} * {per_day} - 1) s CROSS JOIN LATERAL generate_series(1, {users} * 3) d;
 ALTER TABLE battery_readings ADD CONSTRAINT pk_battery_readings PRIMARY KEY (id);
 CREATE INDEX ix_battery_readings_device_read_at ON battery_readings (device_id, read_at);
 CREATE INDEX ix_battery_readings_read_at ON battery_readings USING brin (read_at);  -- as migration 0001 creates it
@@ -73,13 +78,19 @@ INSERT INTO outgoing_messages (id, user_id, idempotency_key, kind, "to", body, s
                                created_at, submitted_at, delivered_at, updated_at)
 SELECT g, (g - 1) % {users} + 1, 'low:' || g, CASE WHEN g % 7 = 0 THEN 'silent' ELSE 'low' END, '+447700900123',
        'Your Charge 6 battery is low (15%). Charge it soon so it keeps tracking.', 'delivered', 'msg-' || g, 1,
-       now() - random() * interval '{days} days', now(), now(), now()
+       -- three texts per user over the 90 days kept, in id order as they are written
+       now() - interval '90 days' + g * interval '90 days' / ({users} * 3), now(), now(), now()
 FROM generate_series(1, {users} * 3) g;
 SELECT setval('users_id_seq', {users}); SELECT setval('devices_id_seq', {users} * 3);
 SELECT setval('outgoing_messages_id_seq', {users} * 3); SELECT setval('oauth_tokens_id_seq', {users});
 SET session_replication_role = origin;
 """
 
+USERS = 1_000_000
+# Two days of readings at 1M users (24 M rows, ~2.7 GB): what the prune deletes each hour is one hour's worth
+# whatever the retention, and the machine's disk is limited.
+DAYS = 2
+READINGS_PER_DAY = 4
 USER = 4242  # a typical user for the per-user dashboard queries
 QUERIES = {
     # The silent-device and backstop sweeps as shipped are captured from app/tasks/sweeps.py (product_sweeps below).
@@ -264,20 +275,27 @@ def sizes(connection, users: int, days: int) -> dict:
             "all_bytes_per_user": round(sum(t["total_bytes"] for t in table_sizes.values()) / users)}
 
 
-def main(users: int = 100_000, readings_per_day: int = 4, days: int = 30, slice_users: int = 500) -> dict:
-    env = production_env()
-    fresh_database(env)
-    result: dict = {"machine": machine(), "users": users, "devices": users * 3, "days": days,
-                    "readings_per_device_per_day": readings_per_day}
+def load(users: int, days: int, readings_per_day: int) -> float:
+    """A fresh bench database filled with generate_series; the seconds it took (migrations, load, VACUUM ANALYZE)."""
+    started = time.perf_counter()
+    fresh_database(production_env())
     with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
-        started = time.perf_counter()
         for statement in LOAD.format(users=users, days=days, per_day=readings_per_day).split(";\n"):
             if statement.strip():
                 connection.execute(statement)
         connection.execute("VACUUM ANALYZE")
-        result["load_seconds"] = round(time.perf_counter() - started, 1)
+    return round(time.perf_counter() - started, 1)
+
+
+def main(users: int = USERS, readings_per_day: int = READINGS_PER_DAY, days: int = DAYS, reuse: bool = False) -> dict:
+    env = production_env()
+    result: dict = {"machine": machine(), "users": users, "devices": users * 3, "days": days,
+                    "readings_per_device_per_day": readings_per_day}
+    loaded = reuse and loaded_users() == users
+    result["load_seconds"] = None if loaded else load(users, days, readings_per_day)
+    with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
         result["sizes"] = sizes(connection, users, days)
-        # The hourly prune at steady state deletes the hour that just passed the cutoff; with a month loaded,
+        # The hourly prune at steady state deletes the hour that just passed the cutoff; with `days` loaded,
         # "cutoff" = the oldest hour, so the statement does the same work as at 90 days.
         prune_days = days - 1 / 24
         result["queries"] = time_queries(connection, prune_days)
@@ -288,15 +306,28 @@ def main(users: int = 100_000, readings_per_day: int = 4, days: int = 30, slice_
             lambda: explain(connection, prune, before="DROP INDEX ix_battery_readings_read_at"))
         result["brin_index_bytes"] = brin_bytes
     result["product_sweeps"] = product_sweeps(env)
-    result["silent_sweep"] = silent_sweep_slice(env, slice_users)
+    result["fan_out"] = fan_out_sweeps(env)
     save("scale", result)
     return result
 
 
+def loaded_users() -> int | None:
+    try:
+        with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
+            return connection.execute("SELECT count(*) FROM users").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--readings-per-day", type=int, default=4)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--users", type=int, default=USERS)
+    parser.add_argument("--readings-per-day", type=int, default=READINGS_PER_DAY)
+    parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded data when it has as many users")
+    parser.add_argument("--load-only", action="store_true")
     options = parser.parse_args()
-    print(json.dumps(main(options.users, options.readings_per_day, options.days), indent=2))
+    if options.load_only:
+        print(json.dumps({"load_seconds": load(options.users, options.days, options.readings_per_day)}))
+    else:
+        print(json.dumps(main(options.users, options.readings_per_day, options.days, options.reuse), indent=2))

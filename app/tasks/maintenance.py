@@ -32,7 +32,9 @@ def prune_old_texts(keep_days: int = TEXT_RETENTION_DAYS) -> int:
                         OutgoingMessage.status != MessageStatus.QUEUED)
 
 
-def prune_oldest(model: type[BatteryReading | OutgoingMessage], too_old: ColumnElement[bool], *kept_unless: ColumnElement[bool]) -> int:
+def prune_oldest(
+    model: type[BatteryReading | OutgoingMessage], too_old: ColumnElement[bool], *kept_unless: ColumnElement[bool]
+) -> int:
     """Delete the `too_old` rows (that also meet `kept_unless`) a page at a time in id order, from the oldest.
 
     Rows are written about in time order, so ids follow time: the walk stops at the first page holding a row

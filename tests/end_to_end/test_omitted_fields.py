@@ -13,6 +13,11 @@ from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
 
 
+def silence_stored(user) -> bool:
+    db.session.expire_all()
+    return all(device.silent_sent for device in user.devices)
+
+
 @pytest.mark.parametrize("platform", ["google", "fitbit"])
 def test_a_device_that_reports_only_its_battery_word_gets_no_false_alarm_and_a_true_one(
     emulator, sign_in, start_worker, platform
@@ -52,6 +57,7 @@ def test_a_google_device_without_last_sync_time_gets_the_silent_text_once_its_pu
     db.session.commit()
     # The worker's sweep hands the owner to a batch job, which the worker runs.
     (silent,) = wait_until(lambda: texts(user, "silent"), what="the silent text")
+    wait_until(lambda: silence_stored(user), what="the batch to store the silence after the text")
     assert text_silent_batch([user.id]) == 0
     assert "has not synced for 25 hours" in silent.body
     # Its pushes come back: the evidence is fresh again, and the silence ends.

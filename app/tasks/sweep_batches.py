@@ -30,7 +30,7 @@ from app.tasks.sync import request_sync
 
 SILENT = "silent-batch"
 BACKSTOP = "backstop-batch"
-BATCH_USERS = 500
+BATCH_USERS = 200
 # A started batch whose worker has missed three heartbeats (worker.py renews them every 10 s) died with it.
 WORKER_GONE_AFTER = timedelta(seconds=30)
 BACKSTOP_HOURS = 24

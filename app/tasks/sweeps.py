@@ -23,9 +23,9 @@ from app.tasks.sync import request_sync
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 60
-# Backstop syncs a sweep hands out, spread over ten minutes (sweep_batches.BACKSTOP_SPREAD_SECONDS): 2.9 million
-# a day, enough for every user of a million to go silent at once, at under 4 syncs a second at the platforms.
-BACKSTOP_PER_SWEEP = 2000
+# Backstop syncs a sweep hands out, each spread over ten minutes (sweep_batches.BACKSTOP_SPREAD_SECONDS): at
+# most 720,000 a day, about 8 syncs a second at the platforms; at a million users, 5 % stale a day is 35 a minute.
+BACKSTOP_PER_SWEEP = 500
 # Account setups retried per sweep.
 SETUP_BATCH = 500
 # After a long Redis outage the kept pushes can number one per user; one sweep drains them in batches for

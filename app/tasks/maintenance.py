@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 
 from app.extensions import db
 from app.models import BatteryReading, MessageStatus, OutgoingMessage, utcnow
@@ -45,13 +45,15 @@ def prune_oldest(
     """
     pruned, after = 0, 0
     while True:
-        page = db.session.execute(
-            select(model.id, too_old).where(model.id > after).order_by(model.id).limit(PRUNE_PAGE)
-        ).all()
-        old = [row_id for row_id, is_old in page if is_old]
-        if old:
-            pruned += db.session.execute(delete(model).where(model.id.in_(old), too_old, *kept_unless)).rowcount
+        page = select(model.id.label("id"), too_old.label("too_old")).where(model.id > after).order_by(model.id) \
+            .limit(PRUNE_PAGE).subquery()
+        last, size, kept = db.session.execute(
+            select(func.max(page.c.id), func.count(), func.sum(case((page.c.too_old, 0), else_=1)))).one()
+        if size:
+            # A range of the primary key, not a list of ids: one index range scan over pages written together.
+            pruned += db.session.execute(
+                delete(model).where(model.id > after, model.id <= last, too_old, *kept_unless)).rowcount
         db.session.commit()
-        if len(old) < len(page) or len(page) < PRUNE_PAGE:
+        if kept or size < PRUNE_PAGE:
             return pruned
-        after = page[-1][0]
+        after = last

@@ -54,14 +54,20 @@ def hand_out(kind: str, batch_job: Callable[[list[int]], int], user_ids: list[in
 
 
 def batches_live(kind: str, now: datetime | None = None) -> bool:
-    """Is a batch of this kind waiting on the sweeps queue, or running on a worker that still beats?"""
+    """Is a batch of this kind waiting on the sweeps queue, being taken, or running on a worker that still beats?
+
+    Read in the order a job moves (queue, RQ's intermediate list, started registry), so a job moving on
+    between two reads is still seen at the next. A job just started may not have beaten yet: it is live.
+    """
     now = now or utcnow()
     sweeps = queues.queue("sweeps")
     if any(job_id.startswith(kind) for job_id in sweeps.get_job_ids()):
         return True
+    if any(raw.decode().startswith(kind) for raw in queues.redis.lrange(sweeps.intermediate_queue_key, 0, -1)):
+        return True
     started = [job_id for job_id in sweeps.started_job_registry.get_job_ids(cleanup=False) if job_id.startswith(kind)]
     jobs = Job.fetch_many(started, connection=queues.redis)
-    return any(job and job.last_heartbeat and job.last_heartbeat > now - WORKER_GONE_AFTER for job in jobs)
+    return any(job and (job.last_heartbeat is None or job.last_heartbeat > now - WORKER_GONE_AFTER) for job in jobs)
 
 
 def text_silent_batch(user_ids: list[int]) -> int:

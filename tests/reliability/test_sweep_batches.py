@@ -129,9 +129,13 @@ def test_a_sweep_hands_out_nothing_beside_a_live_batch_and_again_once_that_batch
 
     [batch] = sweep_batch_jobs()
     sweeps = queues.queue("sweeps")
-    sweeps.remove(batch)
+    # A worker takes a job in steps: to RQ's intermediate list, into the started registry, then its first beat.
+    queues.redis.lmove(sweeps.key, sweeps.intermediate_queue_key)
+    assert hand_out_silent_devices() == 0, "a batch a worker is taking holds them"
     running = AppWorker([sweeps], connection=worker_connection)
     running.prepare_execution(batch)
+    queues.redis.lrem(sweeps.intermediate_queue_key, 1, batch.id)
+    assert hand_out_silent_devices() == 0, "a batch started but not yet beating holds them"
     running.prepare_job_execution(batch)
     assert hand_out_silent_devices() == 0, "a running batch whose worker keeps its heartbeat holds them"
 

@@ -182,6 +182,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SYNC_LOCK_SECONDS": env.number("SYNC_LOCK_SECONDS", 120),
         "SYNC_DEBOUNCE_SECONDS": env.number("SYNC_DEBOUNCE_SECONDS", 2),
         "SWEEP_EVERY_SECONDS": env.number("SWEEP_EVERY_SECONDS", 60),
+        # Users in one batch job of the silent-device sweep or the backstop (app/tasks/sweep_batches.py).
+        "SWEEP_BATCH_USERS": env.number("SWEEP_BATCH_USERS", 200),
         # On SIGTERM a worker's current job gets this long to finish, then goes back on its queue: the platform
         # SIGKILLs the dyno 30 s after SIGTERM, and putting the job back and exiting needs a moment of that.
         "JOB_GRACE_SECONDS": env.number("JOB_GRACE_SECONDS", 20),

@@ -64,56 +64,7 @@ def report() -> str:
                 lines.append(f"| {case['workers']} | {part} | {value} | {case['breakdown_p99_s'][part]} |")
     scale = load("scale")
     if scale:
-        sizes = scale["sizes"]
-        lines += ["", f"## 4. Scale ({scale['users']:,} users, {scale['devices']:,} devices, {scale['days']} days × "
-                  f"{scale['readings_per_device_per_day']} readings per device per day; load {scale['load_seconds']} s; {scale['machine']['date']})", "",
-                  "| query | ms (best of 3) | rows | plan |", "|---|---|---|---|"]
-        for name, query in scale["queries"].items():
-            lines.append(f"| {name} | {query['ms']} | {query['rows']} | {query['plan']} |")
-        for kind, query in scale.get("prune_with_index", {}).items():  # results from before 1e95f15
-            lines.append(f"| hourly prune with a {kind} index on read_at ({query['index_bytes'] / 2**20:.1f} MB) | {query['ms']} | "
-                         f"{query['rows']} | {query['plan']} |")
-        if "prune_without_index" in scale:
-            query = scale["prune_without_index"]
-            lines.append(f"| before 1e95f15: hourly prune without the BRIN index (dropped in a rolled-back transaction) | "
-                         f"{query['ms']} | {query['rows']} | {query['plan']} |")
-        product = scale.get("product_sweeps")
-        if product:
-            owners, backstop = product["silent_device_owners"], product["backstop"]
-            lines.append(f"| sweep: silent devices, `sweeps.silent_device_owners` as shipped | {owners['ms']} | "
-                         f"{owners['users_selected']} | {owners['plan']} |")
-            lines.append(f"| sweep: backstop users, `sweeps.backstop_syncs` query as shipped | {backstop['ms']} | "
-                         f"{backstop['rows']} | {backstop['plan']} |")
-        lines += ["", "| table | rows | MB | bytes per row |", "|---|---|---|---|"]
-        for table, size in sizes["tables"].items():
-            lines.append(f"| {table} | {size['rows']:,} | {size['mb']} | {size['bytes_per_row']} |")
-        lines.append(f"\nReadings per user per month: {sizes['readings_rows_per_user_per_month']} rows, "
-                     f"{sizes['readings_bytes_per_user_per_month']:,} bytes; all tables {sizes['all_bytes_per_user']:,} bytes per user.")
-        if "brin_index_bytes" in scale:
-            with_brin = next(q for name, q in scale["queries"].items() if name.startswith("hourly prune"))
-            without = scale["prune_without_index"]
-            lines.append(f"Hourly prune without / with the BRIN index ix_battery_readings_read_at "
-                         f"({scale['brin_index_bytes'] / 2**20:.2f} MB): {without['ms']} / {with_brin['ms']} ms = "
-                         f"**×{without['ms'] / with_brin['ms']:.1f}**.")
-        if product:
-            old_silent = scale["queries"].get("before 1e95f15: silent devices (old query)")
-            if old_silent:
-                lines.append(f"Silent sweep users selected, as shipped / before 1e95f15 (same data): "
-                             f"{owners['users_selected']:,} / {old_silent['rows']:,} = **{owners['users_selected'] / old_silent['rows']:.3f}**.")
-            lines.append(f"Backstop: {backstop['stale_connected_users']:,} stale connected users; users of minute 2 already "
-                         f"taken in minute 1: **{backstop['users_second_minute_also_in_first']}**; "
-                         f"{backstop['distinct_users_backstopped']:,} distinct users in {backstop['minutes_to_cover_all_stale']} minutes "
-                         f"(per minute: {[m['users'] for m in backstop['minutes']]}).")
-        sweep = scale["silent_sweep"]
-        if "ms_per_user_examined_first_run" in sweep:
-            lines.append(f"Silent sweep: {sweep['users_selected_now']:,} users selected per run; real `text_silent_devices` on a slice: "
-                         f"{sweep['ms_per_user_examined_first_run']} ms per user on the first run ({sweep['slice_users_examined_on_first_run']} "
-                         f"users, texting) → about {sweep['estimated_full_sweep_seconds']} s to settle all selected users once; a second run examines "
-                         f"{sweep['slice_users_examined_on_second_run']} users; slice runs {sweep['runs']}.")
-        else:
-            lines.append(f"Silent sweep: {sweep['users_selected_now']:,} users selected per run; real `text_silent_devices` "
-                         f"{sweep['ms_per_user_examined']} ms per user examined → about {sweep['estimated_full_sweep_seconds']} s per sweep; "
-                         f"slice runs {sweep['runs']}.")
+        lines += scale_section(scale)
     live = load("live_dashboards")
     if live:
         lines += ["", f"## 5. With {live['dashboards']} live dashboards ({live['machine']['date']})", "",
@@ -163,6 +114,45 @@ def webhook_table(webhook: dict) -> list[str]:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {median['half_load_rate']} | {median['bare_half_load_p99_ms']} / "
                      f"{median['ours_half_load_p99_ms']} | {spread(median['p99_half_load'])} | "
                      f"{median['ours_syncs_queued_per_push_measured']} |")
+    return lines
+
+
+def scale_section(scale: dict) -> list[str]:
+    sizes = scale["sizes"]
+    load_seconds = f"load {scale['load_seconds']} s" if scale.get("load_seconds") else "data loaded earlier"
+    lines = ["", f"## 4. Scale ({scale['users']:,} users, {scale['devices']:,} devices, {scale['days']} days × "
+             f"{scale['readings_per_device_per_day']} readings per device per day; {load_seconds}; {scale['machine']['date']})",
+             "", "| query | ms (best of 3) | rows | plan |", "|---|---|---|---|"]
+    for name, query in scale["queries"].items():
+        lines.append(f"| {name} | {query['ms']} | {query['rows']} | {query['plan']} |")
+    for name, query in scale.get("product_sweeps", {}).items():
+        lines.append(f"| sweep split: `{name}` as shipped ({query.get('users_selected', '?')} users handed out) | "
+                     f"{query['ms']} | {query['rows']} | {query['plan']} |")
+    fan_out = scale.get("fan_out")
+    if fan_out:
+        lines += ["", f"Whole sweeps on {fan_out['workers']} real workers (`python worker.py`), each the workers' own scheduled "
+                  "sweep, with a full backstop batch due:", "",
+                  "| silent users due | handed out (silent / backstop) | batches (silent + backstop) | split s | "
+                  "**whole sweep s** | within its minute | silent texts | failed batches | batch s median / max | workers used |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for case in fan_out["cases"]:
+            handed = case["handed_out"]
+            lines.append(
+                f"| {case['silent_users_made_due']:,} | {handed.get('silent_users_handed_out')} / "
+                f"{handed.get('backstop_users_handed_out')} | {case['silent_batches']} + {case['backstop_batches']} | "
+                f"{case['split_seconds']} | **{case['whole_sweep_seconds']}** | {'yes' if case['within_the_minute'] else 'no'} | "
+                f"{case['silent_texts']} | {case['failed_batches']} | {round(case['batch_seconds_median'] or 0, 2)} / "
+                f"{case['batch_seconds_max']} | {case['workers_used']} |")
+    prunes = scale.get("prunes")
+    if prunes:
+        lines += ["", "| prune job (real, committed) | rows deleted | seconds |", "|---|---|---|"]
+        for name, prune in prunes.items():
+            lines.append(f"| {name} | {prune['rows']:,} | **{prune['seconds']}** |")
+    lines += ["", "| table | rows | MB | bytes per row |", "|---|---|---|---|"]
+    for table, size in sizes["tables"].items():
+        lines.append(f"| {table} | {size['rows']:,} | {size['mb']} | {size['bytes_per_row']} |")
+    lines.append(f"\nReadings per user per month: {sizes['readings_rows_per_user_per_month']} rows, "
+                 f"{sizes['readings_bytes_per_user_per_month']:,} bytes; all tables {sizes['all_bytes_per_user']:,} bytes per user.")
     return lines
 
 

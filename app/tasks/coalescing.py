@@ -154,8 +154,16 @@ def running(name: str, seconds: float) -> Iterator[None]:
         yield
 
 
+# Marks Redis is asked for at a time when the sweep reads them all (a hint to HSCAN, not an exact count).
+DIRTY_SCAN_PAGE = 1000
+
+
 def dirty_members() -> list[str]:
-    return [raw.decode() for raw in queues.redis.hkeys(DIRTY)]
+    """Every user with a sync owed, read a page at a time: after an outage the hash holds one mark per user,
+    and HKEYS would answer all of them in one reply while Redis serves no one else. HSCAN may repeat a
+    member while the hash grows; each is named once."""
+    members = queues.redis.hscan_iter(DIRTY, count=DIRTY_SCAN_PAGE)
+    return list(dict.fromkeys(raw.decode() for raw, _generation in members))
 
 
 def is_running(name: str) -> bool:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from flask import current_app
 from rq.job import Job
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 
-from app import alerting, alerts, service_status
+from app import service_status
 from app.devices import FORGOTTEN_AFTER, SCALE
 from app.extensions import db, queues
 from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
-from app.tasks import coalescing, maintenance
-from app.tasks.delivery import queue_alerts, resume_stalled_texts
+from app.tasks import coalescing, maintenance, sweep_batches
+from app.tasks.delivery import resume_stalled_texts
 from app.tasks.reminders import remind_due_users
 from app.tasks.setup import queue_account_setup
 from app.tasks.sync import request_sync
@@ -25,10 +23,11 @@ from app.tasks.sync import request_sync
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 60
-BACKSTOP_HOURS = 24
-# Spread backstop syncs over ten minutes so they never arrive as one burst at the platforms.
-BACKSTOP_SPREAD_SECONDS = 600
-BACKSTOP_BATCH = 500
+# Backstop syncs a sweep hands out, each spread over ten minutes (sweep_batches.BACKSTOP_SPREAD_SECONDS): at
+# most 720,000 a day, about 8 syncs a second at the platforms; at a million users, 5 % stale a day is 35 a minute.
+BACKSTOP_PER_SWEEP = 500
+# Account setups retried per sweep.
+SETUP_BATCH = 500
 # After a long Redis outage the kept pushes can number one per user; one sweep drains them in batches for
 # this long (a batch is 1,000 Redis script calls and one delete), and the next sweep goes on.
 DRAIN_BATCH = 1000
@@ -79,16 +78,19 @@ def _sweeps_among(job_ids: list[str]) -> list[str]:
 
 def run_sweeps() -> dict[str, int]:
     """Every minute: drain pushes kept while Redis was down, re-queue interrupted syncs, stalled texts and
-    account setups that gave up, text about silent devices, send the evening reminders that are due."""
+    account setups that gave up, hand out the silent devices and the backstop to batch jobs, send the evening
+    reminders that are due, and queue the prunes."""
     try:
+        now = utcnow()
         return {
             "pending_pushes": drain_pending_pushes(),
             "recovered_syncs": recover_interrupted_syncs(),
-            "silent_texts": text_silent_devices(),
+            "silent_users_handed_out": hand_out_silent_devices(now),
             "evening_reminders": remind_due_users(),
             "stalled_texts": resume_stalled_texts(),
             "account_setups": resume_account_setups(),
-            "backstop_syncs": backstop_syncs(),
+            "backstop_users_handed_out": hand_out_backstop(now),
+            "prunes": queue_prunes(now),
         }
     finally:
         schedule_sweeps()
@@ -140,29 +142,18 @@ def resume_account_setups() -> int:
             User.platform == Platform.FITBIT,
             User.connection_state == ConnectionState.CONNECTED,
             User.fitbit_subscription_id.is_(None),
-        ).order_by(User.id).limit(BACKSTOP_BATCH)
+        ).order_by(User.id).limit(SETUP_BATCH)
     ).all()
     return sum(queue_account_setup(user_id) for user_id in unsubscribed)
 
 
-def text_silent_devices(now: datetime | None = None) -> int:
-    """A tracker that has not synced for SILENCE_HOURS may have died: one text per silence."""
+def hand_out_silent_devices(now: datetime | None = None) -> int:
+    """A tracker that has not synced for SILENCE_HOURS may have died: its owner goes to a batch job
+    (`sweep_batches.text_silent_batch`) that sends one text per silence. Returns how many users went out."""
     now = now or utcnow()
-    hours = int(current_app.config.get("SILENCE_HOURS", 24))
-    cutoff = now - timedelta(hours=hours)
-    user_ids = silent_device_owners(now, cutoff)
-    sent = 0
-    for user_id in user_ids:
-        user = db.session.get(User, user_id)
-        if user is None or user.connection_state is not ConnectionState.CONNECTED:
-            continue
-        devices = list(user.devices)
-        decision = alerting.decide_for(user, devices, now, partial(alerts.decide_silence, silence_hours=hours))
-        queue_alerts(user, decision)
-        alerting.store_states(devices, decision)
-        db.session.commit()
-        sent += len(decision.texts)
-    return sent
+    cutoff = now - timedelta(hours=int(current_app.config.get("SILENCE_HOURS", 24)))
+    return sweep_batches.hand_out(sweep_batches.SILENT, sweep_batches.text_silent_batch,
+                                  silent_device_owners(now, cutoff), now)
 
 
 def silent_device_owners(now: datetime, cutoff: datetime) -> list[int]:
@@ -183,37 +174,30 @@ def silent_device_owners(now: datetime, cutoff: datetime) -> list[int]:
             or_(func.upper(func.trim(Device.device_type)) != SCALE, User.include_scales),
         )
         .distinct()
+        .order_by(Device.user_id)
     ))
 
 
-def backstop_syncs(now: datetime | None = None) -> int:
-    """Users we have not heard from in a day get one sync, in case their pushes went missing."""
+def hand_out_backstop(now: datetime | None = None) -> int:
+    """Users we have not heard from in a day get one sync, in case their pushes went missing: up to
+    BACKSTOP_PER_SWEEP of them, oldest first, go to batch jobs (`sweep_batches.backstop_batch`).
+
+    Each user is asked at most once a day whatever the sync then finds, so a long stale list is worked through
+    sweep by sweep instead of the same users coming back every minute.
+    """
     now = now or utcnow()
-    cutoff = now - timedelta(hours=BACKSTOP_HOURS)
-    # Oldest first, and each user at most once a day whatever the sync then finds, so a long stale list
-    # is worked through batch by batch instead of the same batch coming back every minute.
-    users = db.session.execute(
-        select(User.id, User.platform, User.platform_user_id)
-        .where(
-            User.connection_state == ConnectionState.CONNECTED,
-            User.last_synced_at < cutoff,
-            or_(User.backstop_requested_at.is_(None), User.backstop_requested_at < cutoff),
-        )
-        .order_by(User.last_synced_at, User.id)
-        .limit(BACKSTOP_BATCH)
+    due = db.session.scalars(
+        select(User.id).where(*sweep_batches.backstop_due(now))
+        .order_by(User.last_synced_at, User.id).limit(BACKSTOP_PER_SWEEP)
     ).all()
-    # Queued first, recorded after: if Redis refuses, the users stay due and the next sweep tries again.
-    for _, platform, platform_user_id in users:
-        queues.queue("default").enqueue_in(
-            timedelta(seconds=random.uniform(0, BACKSTOP_SPREAD_SECONDS)),
-            request_sync, platform.value, platform_user_id,
-        )
-    if users:
-        db.session.execute(
-            update(User).where(User.id.in_([user_id for user_id, _, _ in users])).values(backstop_requested_at=now)
-        )
-        db.session.commit()
-    if now.minute == 0:
-        queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
-        queues.queue("sweeps").enqueue(maintenance.prune_old_texts)
-    return len(users)
+    return sweep_batches.hand_out(sweep_batches.BACKSTOP, sweep_batches.backstop_batch, list(due), now)
+
+
+def queue_prunes(now: datetime) -> int:
+    """Bound the stored history (app/tasks/maintenance.py): readings every sweep, so each run deletes one
+    minute's worth; texts, far fewer, on the hour."""
+    queues.queue("sweeps").enqueue(maintenance.prune_battery_history)
+    if now.minute != 0:
+        return 1
+    queues.queue("sweeps").enqueue(maintenance.prune_old_texts)
+    return 2

@@ -60,3 +60,19 @@ def run_text_jobs(limit: int = 50) -> int:
 
 def scheduled_text_jobs() -> list[str]:
     return ScheduledJobRegistry(queue=texts_queue()).get_job_ids()
+
+
+def sweep_batch_jobs() -> list:
+    """The batch jobs the sweep handed out and no worker took yet, in the order they were queued."""
+    sweeps = queues.queue("sweeps")
+    return [sweeps.fetch_job(job_id) for job_id in sweeps.get_job_ids() if not job_id.startswith("sweep-")]
+
+
+def run_sweep_batches() -> list:
+    """Run the sweep's batch jobs in this process, the way a worker would; returns what each returned."""
+    sweeps = queues.queue("sweeps")
+    results = []
+    for job in sweep_batch_jobs():
+        sweeps.remove(job)
+        results.append(job.perform())
+    return results

@@ -8,6 +8,7 @@ open loop. Being C, it leaves more of the machine's 2 cores to the server than t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,13 @@ SCRIPT = Path(__file__).with_name("wrk_pushes.lua")
 
 
 def available() -> bool:
+    """wrk is on the PATH, installed from Debian's package first on a fresh machine where we may (root, apt)."""
+    if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("bench: installing wrk (apt-get install -y wrk)", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(["apt-get", "install", "-y", "wrk"], **quiet).returncode != 0:
+            subprocess.run(["apt-get", "update"], **quiet)
+            subprocess.run(["apt-get", "install", "-y", "wrk"], **quiet)
     return shutil.which("wrk") is not None
 
 

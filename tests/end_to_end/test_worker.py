@@ -68,8 +68,11 @@ def test_a_long_job_keeps_its_heartbeat_so_it_is_not_taken_for_one_whose_worker_
     with socket.create_server(("127.0.0.1", 0)) as silent:
         start_worker()
         job = queues.queue("default").enqueue(worker_jobs.wait_for_an_answer, silent.getsockname()[1], job_timeout=60)
-        first = wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED and job.last_heartbeat,
-                           what="the job to start")
+        def started_at_heartbeat():
+            running = Job.fetch(job.id, connection=queues.redis)
+            return running.get_status() == JobStatus.STARTED and running.last_heartbeat
+
+        first = wait_until(started_at_heartbeat, what="the job to start")
         # RQ's own heartbeat at the start is the last one a job gets unless the worker renews it while it runs.
         wait_until(lambda: Job.fetch(job.id, connection=queues.redis).last_heartbeat > first,
                    seconds=3 * MONITOR_SECONDS, what="the heartbeat to be renewed while the job runs")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from rq.exceptions import ShutDownImminentException
 from rq.job import JobStatus
 from rq.scheduler import RQScheduler
-from rq.worker import SimpleWorker, WorkerStatus
+from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
 from app import create_app
 from app.config import ConfigError
@@ -124,6 +124,11 @@ class AppWorker(SimpleWorker):
         finally:
             done.set()
             beater.join()
+
+    def get_heartbeat_ttl(self, job):
+        # SimpleWorker's is the job's whole timeout + 60 s, as nothing renews it; the thread above does, so a job
+        # whose worker was killed leaves RQ's started registry after MONITOR_SECONDS + 60 s, not minutes later.
+        return BaseWorker.get_heartbeat_ttl(self, job)
 
     def handle_warm_shutdown_request(self):
         # The job runs in this process: it keeps running, and SIGRTMIN cuts it short once the grace is over.

@@ -24,9 +24,10 @@ from app.config import ConfigError
 from app.extensions import QUEUE_NAMES, db, queues
 from app.tasks.sweeps import is_sweep, resume_lost_sweep
 
-# RQ's scheduler lock outlives a SIGKILLed holder by 61 s, and an idle worker only tries to take
-# it over between blocking dequeues (worker_ttl - 15 s) when its maintenance pass is due. Short
-# values for both bound the stall of scheduled work (debounced syncs, sweeps, held texts) after a crash.
+# RQ's scheduler lock outlives a SIGKILLed holder by 61 s (less here: SCHEDULER_GONE_AFTER_SECONDS), and an
+# idle worker only tries to take it over between blocking dequeues (worker_ttl - 15 s) when its maintenance
+# pass is due. Short values for both bound the stall of scheduled work (debounced syncs, sweeps, held texts)
+# after a crash.
 WORKER_TTL_SECONDS = 35
 MAINTENANCE_SECONDS = 15
 # How often a busy worker renews its job's heartbeat; three missed ones mean the worker died with the job (its
@@ -36,6 +37,16 @@ WORKER_GONE_AFTER = timedelta(seconds=3 * MONITOR_SECONDS)
 # How often the scheduler moves due jobs (a debounced sync, a retry, a held text) to their queue. RQ's default
 # is 1 s, which added up to a second to every push's text; a look costs the scheduler four Redis round trips.
 SCHEDULER_SECONDS = 0.1
+
+# A scheduler renews its lock every second (RQ's and ours alike); one not renewed for this long belongs to a
+# scheduler that died (a SIGKILLed dyno) and is taken over, instead of holding scheduled work for 61 s.
+SCHEDULER_GONE_AFTER_SECONDS = 10
+# KEYS: the lock; ARGV: the TTL below which its holder has missed SCHEDULER_GONE_AFTER_SECONDS of renewals.
+_RELEASE_IF_NOT_RENEWED = """
+local ttl = redis.call('TTL', KEYS[1])
+if ttl >= 0 and ttl < tonumber(ARGV[1]) then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 class FrequentScheduler(RQScheduler):
@@ -56,6 +67,16 @@ class FrequentScheduler(RQScheduler):
             time.sleep(SCHEDULER_SECONDS)
         self.stop()
 
+    def release_dead_holders_locks(self) -> None:
+        """Drop the lock of each queue whose holder stopped renewing it, so that this scheduler can take it."""
+        full_ttl = self.interval + 60
+        for name in self._queue_names:
+            released = self.connection.eval(_RELEASE_IF_NOT_RENEWED, 1, self.get_locking_key(name),
+                                            full_ttl - SCHEDULER_GONE_AFTER_SECONDS)
+            if released:
+                self.log.warning("Scheduler lock for %s was not renewed for %d s: its holder is gone; taking it over",
+                                 name, SCHEDULER_GONE_AFTER_SECONDS)
+
 
 class AppWorker(SimpleWorker):
     """RQ's SimpleWorker, with the platform's shutdown, heartbeats while a job runs, and the sweep kept going.
@@ -75,6 +96,7 @@ class AppWorker(SimpleWorker):
         self.scheduler = FrequentScheduler(
             self.queues, connection=self.connection, serializer=self.serializer,
             logging_level=logging_level if logging_level is not None else self.log.level)
+        self.scheduler.release_dead_holders_locks()
         self.scheduler.acquire_locks()
         if self.scheduler.acquired_locks:
             if burst:
@@ -88,6 +110,8 @@ class AppWorker(SimpleWorker):
                 self.scheduler.start()
 
     def run_maintenance_tasks(self):
+        if self.scheduler and not (self.scheduler._process and self.scheduler._process.is_alive()):
+            self.scheduler.release_dead_holders_locks()
         super().run_maintenance_tasks()
         resume_lost_sweep(alive_within=WORKER_GONE_AFTER)
 

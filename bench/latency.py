@@ -45,8 +45,9 @@ def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worke
         env, world = start_world(started)
         result["sync_debounce_s"] = debounce = float(env.get("SYNC_DEBOUNCE_SECONDS", 2))
         serial = 0
-        for model, command in MODELS.items():
-            for workers in worker_counts:
+        # Models side by side for each worker count, so that other load on the machine falls on both alike.
+        for workers in worker_counts:
+            for model, command in MODELS.items():
                 people = [world.connect_person(serial + index, 80) for index in range(int(rate * seconds))]
                 serial += len(people)
                 case = one_case(started, env, world, command, workers, people, latency_ms, rate, debounce)
@@ -63,6 +64,7 @@ def one_case(started, env, world, command, workers, people, latency_ms, rate, de
     for person in people:
         world.control("PATCH", f"/people/{person['id']}/devices/{person['device_id']}", battery_level=10)
     world.control("POST", "/faults", google={"latency_ms": latency_ms}, vonage={"latency_ms": latency_ms})
+    load_before = os.getloadavg()[0]
     running = [started.spawn(command, env, f"latency-worker-{workers}-{index}") for index in range(workers)]
     time.sleep(3)  # let the workers register and their scheduler start
     pushed_at: dict[str, float] = {}
@@ -111,7 +113,7 @@ def one_case(started, env, world, command, workers, people, latency_ms, rate, de
         "breakdown_p99_s": {name: round(percentile(values, 0.99), 3) for name, values in parts.items()},
         "jobs_matched": len(after_due),
         # Other work on the machine shows here: 2 cores shared with the emulator, gunicorn, PostgreSQL and Redis.
-        "load_average_1m_after": round(os.getloadavg()[0], 1),
+        "load_average_1m_before": round(load_before, 1), "load_average_1m_after": round(os.getloadavg()[0], 1),
     }
 
 

@@ -71,13 +71,16 @@ class WorkerProcess:
                 os.kill(pid, signum)
 
     def stop(self) -> None:
-        """As the platform stops a dyno: SIGTERM to all of it, SIGKILL what is left after the grace."""
+        """As the platform stops a dyno: SIGTERM to all of it, SIGKILL what is left after the grace. A dyno whose
+        worker was killed may still hold its scheduler: that is stopped too."""
         if self.process.poll() is None:
             self.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.dyno():
+            self._signal_dyno(signal.SIGKILL)
         self.log.close()
 
 

@@ -53,6 +53,7 @@ def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worke
                 case = one_case(started, env, world, command, workers, people, latency_ms, rate, debounce)
                 result["cases"].append({"model": model, **case})
                 print(f"{model}, {workers} workers: p50 {case['p50_s']} s, p99 {case['p99_s']} s", flush=True)
+        save("end_to_end", result)
         result["per_job_costs_ms"] = per_job_costs(env, world, latency_ms)
     save("end_to_end", result)
     return result
@@ -67,6 +68,7 @@ def one_case(started, env, world, command, workers, people, latency_ms, rate, de
     load_before = os.getloadavg()[0]
     running = [started.spawn(command, env, f"latency-worker-{workers}-{index}") for index in range(workers)]
     time.sleep(3)  # let the workers register and their scheduler start
+    cpu_before = sum(cpu_seconds(process.pid) for process in running)
     pushed_at: dict[str, float] = {}
 
     def push(person):
@@ -82,6 +84,8 @@ def one_case(started, env, world, command, workers, people, latency_ms, rate, de
             pool.submit(push, person)
     owners = {person["user_id"]: person["health_user_id"] for person in people}
     rows = wait_until(lambda: submitted_texts(owners), 180, 0.25, "every text to be submitted")
+    # The workers' CPU, their reaped work horses' included (not the scheduler's), per job: a sync and a text per push.
+    cpu_per_job = (sum(cpu_seconds(process.pid) for process in running) - cpu_before) / (2 * len(rows))
     for process in running:
         started.stop(process)
     syncs = finished_jobs("default", lambda job: job.func_name.endswith("sync_platform_user"), lambda job: job.args[1])
@@ -112,9 +116,16 @@ def one_case(started, env, world, command, workers, people, latency_ms, rate, de
         "breakdown_p50_s": {name: round(percentile(values, 0.5), 3) for name, values in parts.items()},
         "breakdown_p99_s": {name: round(percentile(values, 0.99), 3) for name, values in parts.items()},
         "jobs_matched": len(after_due),
+        "worker_cpu_ms_per_job": round(cpu_per_job * 1000, 1),
         # Other work on the machine shows here: 2 cores shared with the emulator, gunicorn, PostgreSQL and Redis.
         "load_average_1m_before": round(load_before, 1), "load_average_1m_after": round(os.getloadavg()[0], 1),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and of its children it has reaped, from /proc/<pid>/stat."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def submitted_texts(owners: dict[int, str]) -> list[tuple[int, int, float]] | None:
@@ -181,10 +192,41 @@ def per_job_costs(env: dict[str, str], world, latency_ms: int, runs: int = 15) -
 
     world.control("POST", "/faults", google={"latency_ms": latency_ms}, vonage={"latency_ms": latency_ms})
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = env["OAUTHLIB_INSECURE_TRANSPORT"]  # the emulator is plain http
+
+    def in_a_fresh_fork(action) -> float:
+        """The job's body as a work horse runs it: forked from a process that has run no job yet."""
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            spent = float("nan")
+            try:
+                db.engine.dispose(close=False)  # as the horse did: its own database connections
+                began = time.perf_counter()
+                action()
+                spent = time.perf_counter() - began
+            finally:
+                os.write(write, repr(spent).encode())
+                os._exit(0)
+        os.close(write)
+        spent = float(os.read(read, 64) or b"nan")
+        os.waitpid(child, 0)
+        os.close(read)
+        return spent
+
+    # Cold first (this process must not have run a job yet), then warm, as the no-fork worker runs them.
+    people = [world.connect_person(9000 + serial, 10) for serial in range(runs)]
+    cold_syncs = [in_a_fresh_fork(lambda p=person: sync_platform_user("google", p["health_user_id"], None))
+                  for person in people]
+    texts = Queue("texts", connection=queues.redis)
+    cold_texts = [in_a_fresh_fork(lambda j=job: j.func(*j.args, **j.kwargs))
+                  for job in Job.fetch_many(texts.get_job_ids(), connection=queues.redis) if job is not None]
+    texts.empty()  # sent: the warm runs below take the texts of their own syncs
+    costs["sync_job_in_a_fresh_fork (the job body only)"] = round(percentile(cold_syncs, 0.5) * 1000, 1)
+    costs["text_job_in_a_fresh_fork (the job body only)"] = round(percentile(cold_texts, 0.5) * 1000, 1)
     for kind in ("sync", "text"):
         spent, counts, in_db = [], [], []
         for serial in range(runs if kind == "sync" else 0):
-            person = world.connect_person(9000 + serial, 10)
+            person = world.connect_person(9500 + serial, 10)
             queries.update(n=0, seconds=0.0)
             began = time.perf_counter()
             sync_platform_user("google", person["health_user_id"], None)

@@ -134,14 +134,14 @@ def end_to_end(latency: dict) -> list[str]:
     lines = ["", f"## 3. End to end (L = {latency['latency_ms']} ms, {latency['rate_per_s']} pushes/s for {latency['seconds']} s, "
              f"debounce {latency['sync_debounce_s']} s; {latency['machine']['date']})", "",
              f"Target: p50 ≤ debounce + 1.3 × 2L = {latency['sync_debounce_s'] + 1.3 * floor_ms / 1000:.2f} s.", "",
-             "| worker model | workers | texts | p50 s | p99 s | met | after due p50 s | after due / 2L | load avg |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| worker model | workers | texts | p50 s | p99 s | met | after due p50 s | after due / 2L | worker CPU ms per job | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for case in latency["cases"]:
         if "model" not in case:  # a result from before the side-by-side run
             continue
         lines.append(f"| {case['model']} | {case['workers']} | {case['texts']} | {case['p50_s']} | {case['p99_s']} | "
                      f"{'yes' if case['met'] else 'no'} | {case['after_due_p50_s']} | {case['ratio_after_due_p50_to_2L']} | "
-                     f"{case.get('load_average_1m_before', '–')} → {case.get('load_average_1m_after', '–')} |")
+                     f"{case.get('worker_cpu_ms_per_job', '–')} | {case.get('load_average_1m_before', '–')} → {case.get('load_average_1m_after', '–')} |")
     cases = [case for case in latency["cases"] if "model" in case]
     if cases:
         parts = list(cases[0]["breakdown_p50_s"])

@@ -1,4 +1,4 @@
-"""Benchmarks 2 and 3: coalescing (devices reads per sync, texts per low episode) and push → text latency.
+"""Benchmarks 2 and 3: coalescing (devices reads per sync, texts per low episode) and push → text latency (bench/latency.py).
 
 Real parts throughout: the emulator (`python -m sandbox`) pushes to our production gunicorn, real
 `python worker.py` processes (RQ, scheduler on) read the emulated Google Health API and post texts to the
@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import requests
 from rq import Queue
-from rq.job import Job
-from rq.registry import FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
 
 from bench.common import (
@@ -29,7 +26,6 @@ from bench.common import (
     GOOGLE_CLIENT_SECRET,
     fresh_database,
     machine,
-    percentile,
     processes,
     production_env,
     save,
@@ -180,100 +176,11 @@ def start_world(started, **settings: str):
     return env, world
 
 
-def _utc(moment: datetime | None) -> float | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worker_counts: tuple[int, ...] = (1, 4)) -> dict:
-    """Open loop: `rate` users a second have a tracker go low and sync; we time push → text submitted to Vonage."""
-    from app.extensions import db, queues
-    from app.models import OutgoingMessage
+    """Benchmark 3, push → text latency: `bench/latency.py`."""
+    from bench.latency import latency as measure
 
-    result: dict = {"machine": machine(), "latency_ms": latency_ms, "rate_per_s": rate, "seconds": seconds, "cases": []}
-    count = int(rate * seconds)
-    with processes() as started:
-        env, world = start_world(started)
-        result["sync_debounce_s"] = float(env.get("SYNC_DEBOUNCE_SECONDS", 2))
-        serial = 0
-        for workers in worker_counts:
-            world.control("POST", "/faults", google={"latency_ms": 0}, vonage={"latency_ms": 0})
-            people = []
-            for _ in range(count):
-                people.append(world.connect_person(serial, 80))
-                serial += 1
-            for person in people:
-                world.control("PATCH", f"/people/{person['id']}/devices/{person['device_id']}", battery_level=10)
-            world.control("POST", "/faults", google={"latency_ms": latency_ms}, vonage={"latency_ms": latency_ms})
-            running = [started.worker(env, f"latency-worker-{workers}-{index}") for index in range(workers)]
-            time.sleep(3)  # let the workers register and their scheduler start
-            pushed_at: dict[str, float] = {}
-
-            def push(person):
-                pushed_at[person["health_user_id"]] = time.time()
-                world.control("POST", f"/people/{person['id']}/sync", platform="google", duplicates=1)
-
-            began = time.monotonic()
-            with ThreadPoolExecutor(8) as pool:
-                for index, person in enumerate(people):
-                    delay = began + index / rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    pool.submit(push, person)
-            user_ids = {person["user_id"]: person["health_user_id"] for person in people}
-
-            def all_submitted():
-                db.session.expire_all()
-                rows = db.session.scalars(select(OutgoingMessage).where(
-                    OutgoingMessage.user_id.in_(user_ids), OutgoingMessage.kind == "low",
-                    OutgoingMessage.submitted_at.is_not(None))).all()
-                return rows if len(rows) == len(user_ids) else None
-
-            rows = wait_until(all_submitted, 180, 0.25, "every text to be submitted")
-            sync_jobs = {}
-            registry = FinishedJobRegistry(queue=Queue("default", connection=queues.redis))
-            for job in Job.fetch_many(registry.get_job_ids(), connection=queues.redis):
-                if job is not None and job.func_name.endswith("sync_platform_user"):
-                    sync_jobs[job.args[1]] = job
-            text_jobs = {}
-            registry = FinishedJobRegistry(queue=Queue("texts", connection=queues.redis))
-            for job in Job.fetch_many(registry.get_job_ids(), connection=queues.redis):
-                if job is not None and job.args:
-                    text_jobs[job.args[0]] = job
-            totals, parts = [], {"push_to_sync_queued": [], "sync_queue_wait": [], "sync_run": [],
-                                 "text_queue_wait": [], "text_run_to_submitted": []}
-            for row in rows:
-                owner = user_ids[row.user_id]
-                start = pushed_at[owner]
-                submitted = row.submitted_at.timestamp()
-                totals.append(submitted - start)
-                sync_job, text_job = sync_jobs.get(owner), text_jobs.get(row.id)
-                if sync_job is None or text_job is None:
-                    continue
-                parts["push_to_sync_queued"].append(_utc(sync_job.enqueued_at) - start)
-                parts["sync_queue_wait"].append(_utc(sync_job.started_at) - _utc(sync_job.enqueued_at))
-                parts["sync_run"].append(_utc(sync_job.ended_at) - _utc(sync_job.started_at))
-                parts["text_queue_wait"].append(_utc(text_job.started_at) - _utc(text_job.enqueued_at))
-                parts["text_run_to_submitted"].append(submitted - _utc(text_job.started_at))
-            floor = 2 * latency_ms / 1000
-            p50, p99 = percentile(totals, 0.5), percentile(totals, 0.99)
-            debounce = result["sync_debounce_s"]
-            result["cases"].append({
-                "workers": workers, "texts": len(rows), "p50_s": round(p50, 3), "p99_s": round(p99, 3),
-                "ratio_p50_to_2L": round(p50 / floor, 1), "ratio_p99_to_2L": round(p99 / floor, 1),
-                "ratio_p50_minus_debounce_to_2L": round((p50 - debounce) / floor, 1),
-                "ratio_p99_minus_debounce_to_2L": round((p99 - debounce) / floor, 1),
-                "breakdown_p50_s": {name: round(percentile(values, 0.5), 3) for name, values in parts.items()},
-                "breakdown_p99_s": {name: round(percentile(values, 0.99), 3) for name, values in parts.items()},
-                "jobs_matched": len(parts["sync_run"]),
-            })
-            for process in running:
-                started.stop(process)
-    save("end_to_end", result)
-    return result
+    return measure(latency_ms, rate, seconds, worker_counts)
 
 
 if __name__ == "__main__":

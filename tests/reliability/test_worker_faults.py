@@ -71,7 +71,7 @@ def run_kills(emulator, sign_in, start_worker, users: int, kills: int) -> None:
         assert len(low) == episodes[user.id], (user.id, [text.idempotency_key for text in low])
         on_phone = [message for message in emulator.texts_to(user.phone) if message["text"] in {t.body for t in low}]
         assert len(on_phone) == episodes[user.id]
-    # Jobs of killed work horses stay in RQ's started registry until their heartbeat runs out (90 s); then a
+    # Jobs of killed workers stay in RQ's started registry until their heartbeat runs out (65 s); then a
     # worker's registry cleanup retries or fails them. None may stay longer than that.
     for name in QUEUE_NAMES:
         registry = StartedJobRegistry(name, connection=queues.redis)

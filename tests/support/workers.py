@@ -51,14 +51,15 @@ class WorkerProcess:
         self.process.wait()
 
     def dyno(self) -> list[int]:
-        """Every process of this worker's dyno: the worker, its scheduler and its work horse. RQ forks the horse
-        into a process group of its own, so a process group is not the dyno; the session the test started is."""
+        """Every process of this worker's dyno: the worker (which runs the jobs) and its scheduler. The
+        scheduler is a child of the worker, in the session the test started."""
         return [pid for pid, _parent, _group, session in process_table() if session == self.process.pid]
 
-    def work_horse(self) -> int | None:
-        """The process RQ forked to run the current job (it leads a process group of its own), if any."""
-        return next((pid for pid, parent, group, _session in process_table()
-                     if parent == self.process.pid and group == pid), None)
+    def kill_job_process(self) -> None:
+        """SIGKILL to the process that runs the jobs, the worker itself (there is no work horse), as the kernel's
+        OOM killer picks the largest process: the scheduler it started lives on."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def terminate(self) -> None:
         """SIGTERM to every process of the dyno, as the platform does on a restart or a deploy."""
@@ -70,13 +71,16 @@ class WorkerProcess:
                 os.kill(pid, signum)
 
     def stop(self) -> None:
-        """As the platform stops a dyno: SIGTERM to all of it, SIGKILL what is left after the grace."""
+        """As the platform stops a dyno: SIGTERM to all of it, SIGKILL what is left after the grace. A dyno whose
+        worker was killed may still hold its scheduler: that is stopped too."""
         if self.process.poll() is None:
             self.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.dyno():
+            self._signal_dyno(signal.SIGKILL)
         self.log.close()
 
 

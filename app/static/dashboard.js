@@ -136,7 +136,9 @@
     tick();
     refreshWhenABannerEnds();
     parts.dataset.refreshedAt = String(Date.now());
-    if (announce) {
+    // Only news is announced: a text's status moving on (sent, then delivered) changes the page but says
+    // nothing, so it does not talk over the announcement of the reading that came a moment before.
+    if (announce && said.length) {
       said.push(fill("updatedAt", { time: clock() }));
       say(said.join(" "));
     }

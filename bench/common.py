@@ -203,6 +203,10 @@ def fresh_database(env: dict[str, str]) -> None:
 
     create_database_if_missing()
     with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
+        # A clean slate: a connection an earlier benchmark of this run left inside a transaction (or a server it
+        # started) would otherwise hold its locks and the DROP would wait for ever.
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()

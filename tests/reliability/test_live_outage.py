@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from redis import Redis
 
 from app.events import channel
 from tests.support.factories import make_user
-from tests.support.own_redis import OwnRedis
 from tests.support.streams import events_until, open_stream
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_an_open_dashboard_lives_through_a_redis_restart_and_hears_the_next_event(app, make_app, own_redis):

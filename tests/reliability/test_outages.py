@@ -31,7 +31,6 @@ from app.tasks.sweeps import DRAIN_BATCH, drain_pending_pushes
 from sandbox.server import LiveServer
 from tests.support.emulator import webhooks_of
 from tests.support.journeys import device_in_low, signed_up_user, texts
-from tests.support.own_redis import OwnRedis
 from tests.support.paths import MIGRATIONS
 from tests.support.polling import wait_until
 from tests.support.ports import free_port
@@ -45,14 +44,6 @@ def signed_push(owner: str, secret: str) -> tuple[bytes, dict[str, str]]:
                         "ownerType": "user", "subscriptionId": "1"}]).encode()
     signature = base64.b64encode(hmac.new((secret + "&").encode(), body, hashlib.sha1).digest()).decode()
     return body, {"X-Fitbit-Signature": signature, "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def run_outage(app, make_app, own_redis, outage_seconds: float) -> None:

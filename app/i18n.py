@@ -49,6 +49,13 @@ def page_language() -> str:
     return best_language(chosen_language(), request.accept_languages)
 
 
+def current_language() -> str:
+    """The language Flask-Babel chose for this request (`page_language`, asked once per request); English
+    outside a request."""
+    locale = get_locale()
+    return locale.language if locale else DEFAULT_LANGUAGE
+
+
 def page_time_zone() -> str:
     """The signed-in account's zone for dates and times on the pages; UTC before sign-in."""
     if current_user and current_user.is_authenticated:
@@ -58,12 +65,12 @@ def page_time_zone() -> str:
 
 def date_locale() -> Locale:
     """The Babel locale that writes this page's dates and times: the page's language, British for English."""
-    language = str(get_locale() or DEFAULT_LANGUAGE)
+    language = current_language()
     return Locale.parse(DATE_LOCALES.get(language, language))
 
 
 def template_globals() -> dict[str, object]:
-    return {"languages": LANGUAGES, "page_language": page_language()}
+    return {"languages": LANGUAGES, "page_language": current_language()}
 
 
 def init_app(app: Flask) -> None:

@@ -11,9 +11,9 @@ from zoneinfo import available_timezones
 
 from babel import Locale
 from babel.dates import get_timezone_location
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.i18n import current_language
 from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from app.models import User
 
@@ -35,7 +35,7 @@ def time_zones() -> tuple[str, ...]:
 def places() -> tuple[tuple[str, str], ...]:
     """The zones people pick from, as (zone, "London, United Kingdom"), by region then city, in the page's
     language: one per place in tzdata's zone.tab, not the 600 raw names ("Asmera", "WET", "Zulu")."""
-    return _places(str(get_locale() or DEFAULT_LANGUAGE))
+    return _places(current_language())
 
 
 @lru_cache(maxsize=len(LANGUAGES))

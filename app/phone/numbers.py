@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import phonenumbers
-from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from phonenumbers import NumberParseException, PhoneNumberType
 from phonenumbers.geocoder import country_name_for_number
+
+from app.i18n import current_language
 
 # Only these can receive texts; US and Canadian numbers cannot be told apart from landlines.
 TEXTABLE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
@@ -60,16 +62,10 @@ def country_refusal(e164: str, countries: Collection[str]) -> str | None:
              country=region_name(country) if country else _("that country"))
 
 
-def page_language() -> str:
-    """The page's language for country names: English outside a request."""
-    locale = get_locale()
-    return locale.language if locale else "en"
-
-
 def region_name(region: str) -> str:
     """The country's name in the page's language: "Germany", "Deutschland", "Allemagne", "Alemania"."""
     example = phonenumbers.example_number(region)
-    name = country_name_for_number(example, page_language()) if example else ""
+    name = country_name_for_number(example, current_language()) if example else ""
     return name or region
 
 
@@ -88,7 +84,7 @@ def in_country(region: str) -> str:
     put the bare name in their own sentence ("wie man sie in diesem Land wählt (Deutschland)"): their articles and
     prepositions change with each country."""
     name = region_name(region)
-    if page_language() != "en":
+    if current_language() != "en":
         return name
     needs_the = name.startswith(("United ", "Netherlands", "Czech", "Dominican", "Philippines", "Bahamas", "Gambia"))
     return f"in the {name}" if needs_the or name.endswith("Islands") else f"in {name}"

@@ -18,7 +18,7 @@ from requests import RequestException
 
 from app import accounts
 from app.extensions import db, limiter
-from app.i18n import page_language
+from app.i18n import current_language
 from app.models import OAuth
 from app.providers import PlatformError, client_for, configured_platforms, platform_name, scopes_for
 from app.tasks.setup import queue_account_setup
@@ -97,7 +97,7 @@ def signed_in(blueprint: OAuth2ConsumerBlueprint, token: dict | None):
         return redirect(url_for("signin.landing"))
     # The user behind the proxy: login_user(proxy) would make current_user point at itself.
     was_signed_in = current_user._get_current_object() if current_user.is_authenticated else None
-    user = accounts.connect_account(blueprint.name, identity, dict(token), was_signed_in, page_language())
+    user = accounts.connect_account(blueprint.name, identity, dict(token), was_signed_in, current_language())
     login_user(user, remember=True)
     # The slow parts of signing in (time zone, subscription, first sync) happen in a worker.
     queue_account_setup(user.id)

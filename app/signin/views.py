@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import accounts, alert_texts
 from app.extensions import csrf, db, login_manager
-from app.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, page_language
+from app.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, current_language
 from app.languages import best_language, supported
 from app.models import User
 from app.providers import client_for, configured_platforms, platform_name
@@ -52,7 +52,7 @@ def landing():
         sandbox_url=current_app.config["SANDBOX_URL"],
         # The text as it would reach the visitor's phone, in the language they are reading.
         sample_text=alert_texts.render(alert_texts.LOW_AT_LEVEL, {"name": "Charge 6", "level": 15},
-                                       language=page_language()),
+                                       language=current_language()),
     )
 
 

@@ -175,9 +175,10 @@ def problems(checked: list[Home] | None = None) -> list[str]:
                     found.append(f"{where}: missing ({len(wanted)} messages to translate); {FIX}")
                 continue
             catalog = read(path, language)
-            found += [f"{where}: stale, lacks {message!r}; {FIX}" for message, _ in sorted(wanted - keys(catalog))]
+            have = keys(catalog)
+            found += [f"{where}: stale, lacks {message!r}; {FIX}" for message, _ in sorted(wanted - have)]
             found += [f"{where}: stale, keeps {message!r} the code no longer has; {FIX}"
-                      for message, _ in sorted(keys(catalog) - wanted)]
+                      for message, _ in sorted(have - wanted)]
             found += translation_problems(catalog, where, language)
             mo = path.with_suffix(".mo")
             if not mo.exists() or mo.read_bytes() != compiled(catalog):

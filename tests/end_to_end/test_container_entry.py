@@ -33,9 +33,11 @@ def test_an_unknown_process_type_is_refused_naming_the_ones_there_are():
     assert "No process type 'web; rm -rf /' in the Procfile; it has: release web worker" in refused.stderr
 
 
-def test_the_image_installs_the_hash_checked_lock_and_enters_through_the_procfile():
+def test_the_image_installs_exactly_the_hash_checked_lock_and_enters_through_the_procfile():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^RUN pip install --require-hashes .*-r requirements\.txt$", dockerfile, re.MULTILINE)
+    install = re.search(r"^RUN pip install (.*)-r requirements\.txt && pip check$", dockerfile, re.MULTILINE)
+    assert install, "the image installs requirements.txt and checks it with pip check"
+    assert {"--no-deps", "--require-hashes"} <= set(install.group(1).split()), "nothing resolved against the index"
     assert 'ENTRYPOINT ["bin/run-process"]' in dockerfile and 'CMD ["web"]' in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE), "the container does not run as root"
 

@@ -4,7 +4,7 @@ compiles it; `python3 catalogs.py --check` (CI, and tests/unit/test_catalogs.py)
 a catalog is stale (a message in the code it lacks, or one it keeps that the code no longer has), a message has
 no translation in some language, a translation drops or adds a placeholder, or a compiled .mo is not its .po.
 
-Each feature package keeps the words of its own pages in `app/<package>/translations/<language>/LC_MESSAGES/`
+Each feature package keeps the words of its own pages in `app/web/<package>/translations/<language>/LC_MESSAGES/`
 (domain `messages`), the shared layout and error pages in `app/translations/` (domain `messages`), and the texts
 we send by SMS in `app/translations/` too (domain `texts`, marked with `sms_text(...)` so they never mix with
 the pages' words: a text must fit one segment, a page need not). English is the source language: no catalog.
@@ -22,9 +22,12 @@ from pathlib import Path
 from dev import ROOT, run_inside_environment
 
 APP = ROOT / "app"
-LANGUAGES = ("de", "fr", "es")  # app/languages.py TRANSLATED; read here without importing the app
+LANGUAGES = ("de", "fr", "es")  # app/texts/languages.py TRANSLATED; read here without importing the app
 # The operator's page is for the people who run the service and stays in English.
-UNTRANSLATED_PACKAGES = {"admin", "drain", "providers", "templates", "static", "translations"}
+UNTRANSLATED_PACKAGES = {"admin"}
+# Where the shared catalogs' Python comes from: the root modules, what every page shares, and the role packages
+# below the web (a word in a rule or a table is shown on pages and in texts alike).
+SHARED_PACKAGES = ("domain", "rules", "texts", "adapters", "models")
 PAGE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "lazy_ngettext": (1, 2),
                  "pgettext": ((1, "c"), 2)}
 TEXT_KEYWORDS = {"sms_text": None, "sms_plural": (1, 2)}
@@ -47,13 +50,16 @@ class Home:
 
 def homes() -> list[Home]:
     """Every catalog of the app: the shared pages', the texts', and one per feature package with words."""
-    shared_python = tuple((path, "python") for path in sorted(APP.glob("*.py")))
+    shared_files = [*APP.glob("*.py"), *(APP / "web").glob("*.py")]
+    shared_files += [path for package in SHARED_PACKAGES for path in (APP / package).rglob("*.py")]
+    shared_python = tuple((path, "python") for path in sorted(shared_files))
     found = [
         Home(APP / "translations", "messages", ((APP / "templates", "jinja2"), *shared_python)),
         Home(APP / "translations", "texts", (*shared_python, (APP / "tasks", "python")), TEXT_KEYWORDS),
     ]
-    for package in sorted(path for path in APP.iterdir() if path.is_dir() and (path / "__init__.py").exists()):
-        if package.name in UNTRANSLATED_PACKAGES or package.name == "tasks":
+    web = APP / "web"
+    for package in sorted(path for path in web.iterdir() if path.is_dir() and (path / "__init__.py").exists()):
+        if package.name in UNTRANSLATED_PACKAGES:
             continue
         sources = [(path, "python") for path in sorted(package.rglob("*.py"))]
         if (package / "templates").is_dir():
@@ -76,7 +82,7 @@ def extract(home: Home):
     from babel.messages.extract import extract_from_file
 
     template = Catalog(project="Battery Text", domain=home.domain, fuzzy=False)
-    options = {"jinja2": {"trimmed": "true"}}  # as app/i18n.py sets Jinja's policy: {% trans %} text is trimmed
+    options = {"jinja2": {"trimmed": "true"}}  # as app/web/i18n.py sets Jinja's policy: {% trans %} text is trimmed
     for file, method in source_files(home):
         method_ref = "jinja2.ext:babel_extract" if method == "jinja2" else "python"
         for line, message, comments, context in extract_from_file(

@@ -25,7 +25,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
         # Behind the platform's router, the one place forwarded headers are read (gunicorn reads none): the
         # client address, scheme and port come from the X-Forwarded-For/-Proto/-Port entries our own proxies
         # added; the per-address rate limits need the real client address. Never the host: a client can send
-        # any X-Forwarded-Host. Outermost, so that PUBLIC_URL (app.security.PublicHost) has the last word on
+        # any X-Forwarded-Host. Outermost, so that PUBLIC_URL (app.web.security.PublicHost) has the last word on
         # the host and port of every absolute URL.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops)
     return app
@@ -40,7 +40,7 @@ def configure_logging(app: Flask) -> None:
 def register_error_reporting(app: Flask) -> None:
     # Without SENTRY_DSN the Sentry SDK is not even imported.
     if app.config["SENTRY_DSN"]:
-        from app import error_reporting
+        from app.adapters import error_reporting
 
         error_reporting.init_app(app)
 
@@ -48,18 +48,15 @@ def register_error_reporting(app: Flask) -> None:
 def route_pushes(app: Flask) -> None:
     # Before the extensions: the pushes' app shares their state, and the body deadline, public host and ProxyFix
     # wrap it as they wrap the site.
-    from app.webhooks import push_route
+    from app.web.webhooks import push_route
 
     app.wsgi_app = push_route.PushRoute(app.wsgi_app, push_route.push_app(app).wsgi_app)
 
 
 def register_extensions(app: Flask) -> None:
-    from app import (
-        i18n,
-        recipient_models,  # noqa: F401  the extra numbers' table, in the metadata migrations compare
-        security,
-    )
     from app.extensions import csrf, db, limiter, login_manager, migrate, queues, release_session, token_cipher
+    from app.models import recipients  # noqa: F401  the extra numbers' table, in the metadata migrations compare
+    from app.web import i18n, security
 
     security.init_app(app)
     db.init_app(app)
@@ -76,8 +73,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, dashboard, health, phone, recipients, signin, yourdata
-    from app.webhooks import platforms, vonage
+    from app.web import admin, dashboard, health, phone, recipients, signin, yourdata
+    from app.web.webhooks import platforms, vonage
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)

@@ -33,7 +33,7 @@ from bench.common import BENCH_DATABASE_URL, BENCH_REDIS_URL, fresh_database, ma
 from bench.loadgen import run_load_in_subprocess
 from bench.webhook_ingest import fitbit_pushes
 
-# Every bench user's session version (app.accounts: a signed cookie names the user and the version it was made for).
+# Every bench user's session version (app.domain.accounts: a signed cookie names the user and the version it was made for).
 SESSION_VERSION = "bench"
 
 
@@ -130,7 +130,7 @@ def median_run(runs: list[dict]) -> dict:
 def open_dashboards(url: str, cookies: list[str], redis: Redis) -> Iterator[dict]:
     """Every cookie's dashboard open and held until the block ends; one event published per user, as a job
     would, so `answers["heard"]` counts the streams that are live (the event reached its user's stream)."""
-    from app.events import channel
+    from app.adapters.events import channel
 
     outcome: dict = {}
     stop = threading.Event()
@@ -151,7 +151,7 @@ def open_dashboards(url: str, cookies: list[str], redis: Redis) -> Iterator[dict
     finally:
         stop.set()
         holder.join(timeout=30)
-        # The server notices a closed stream within a second (app.dashboard.stream.HANG_UP_CHECK_SECONDS); until
+        # The server notices a closed stream within a second (app.web.dashboard.stream.HANG_UP_CHECK_SECONDS); until
         # then its slot is taken. Polled: the listener leaves a user's channel once their last stream is gone.
         channels = [channel(user_id, redis) for user_id in range(1, len(cookies) + 1)]
         deadline = time.monotonic() + 30

@@ -51,10 +51,10 @@ class World:
 
     def connect_person(self, serial: int, level: int) -> dict:
         """A person with one tracker, connected to our app with both Google scopes and a confirmed phone."""
-        from app.accounts import connect_account
+        from app.adapters.providers.base import Identity
+        from app.domain.accounts import connect_account
         from app.extensions import db
         from app.models import utcnow
-        from app.providers.base import Identity
 
         person = self.control("POST", "/people", devices=[{"product": "Charge 6", "battery_level": level}])
         redirect_uri = "http://127.0.0.1/login/google/authorized"

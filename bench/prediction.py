@@ -1,4 +1,4 @@
-"""Backtest of the drain model (app/drain.py) and the evening reminder's rule on generated battery traces.
+"""Backtest of the drain model (app/rules/drain.py) and the evening reminder's rule on generated battery traces.
 
     .venv/bin/python -m bench.prediction                 # 2,000 devices x 3 weeks (1 warm-up, 2 scored), seed 19
     .venv/bin/python -m bench.prediction --devices 500 --seed 20   # a quarter of it, another draw
@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from statistics import median
 
-from app.alerts import AlertSettings, DeviceReading
-from app.drain import Forecast, Reading, forecast
-from app.reminders import Candidate, decide_reminder
+from app.rules.alerts import AlertSettings, DeviceReading
+from app.rules.drain import Forecast, Reading, forecast
+from app.rules.reminders import Candidate, decide_reminder
 from bench.common import RESULTS
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ def evenings(device: Device) -> list[dict]:
 
 
 def _reminded(result: Forecast, last: Reading, alert: int, moment: datetime) -> bool:
-    """The app's own rule (app/reminders.py) on this device alone, every gate open."""
+    """The app's own rule (app/rules/reminders.py) on this device alone, every gate open."""
     reading = DeviceReading("device", "TRACKER", "Charge 6", last.status, last.level, last.read_at,
                             threshold_percent=alert)
     candidate = Candidate(reading, result.level, result.reaches_alert_at)

@@ -109,9 +109,9 @@ QUERIES = {
     "sync: user by platform id": "SELECT * FROM users WHERE platform = 'google' AND platform_user_id = 'health-4242'",
     # app/tasks/maintenance.py prune_old_texts before the page walk: the outbox's created_at has no index of its own
     "before: hourly texts prune in one statement (1 h of texts at 90 days)": "DELETE FROM outgoing_messages WHERE created_at < now() - interval '2159 hours' AND status <> 'queued'",
-    # app/outbox.py texts_sent_today
+    # app/domain/outbox.py texts_sent_today
     "sync: texts sent today": f"SELECT count(outgoing_messages.id) FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} AND outgoing_messages.kind IN ('low','empty','silent','reconnect','retired') AND outgoing_messages.created_at >= date_trunc('day', now()) AND outgoing_messages.status IN ('queued','submitted','delivered','failed')",
-    # app/dashboard/presenting.py dashboard_parts, app/readings.py readings_since
+    # app/web/dashboard/presenting.py dashboard_parts, app/domain/readings.py readings_since
     "dashboard: devices": f"SELECT * FROM devices WHERE devices.user_id = {USER}",
     "dashboard: last 20 texts": f"SELECT * FROM outgoing_messages WHERE outgoing_messages.user_id = {USER} ORDER BY outgoing_messages.created_at DESC LIMIT 20",
     "dashboard: chart readings, 30 days": f"SELECT device_id, read_at, battery_level FROM battery_readings WHERE device_id IN (SELECT id FROM devices WHERE user_id = {USER}) AND read_at >= now() - interval '30 days' ORDER BY read_at",

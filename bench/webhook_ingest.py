@@ -29,7 +29,7 @@ from pathlib import Path
 
 import redis
 
-from app.webhooks.platforms import fitbit_signature
+from app.web.webhooks.platforms import fitbit_signature
 from bench import wrk
 from bench.common import (
     BENCH_REDIS_URL,

@@ -21,7 +21,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 
-from app import locks
+from app.adapters import locks
 from app.extensions import queues
 from app.models import utcnow
 from app.tasks.group_commit import GroupCommit

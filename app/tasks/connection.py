@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app import accounts, wording
+from app.adapters.providers import AccessRevoked, MissingPermission, PlatformError, PlatformRetired
+from app.domain import accounts
 from app.models import ConnectionState, User
-from app.providers import AccessRevoked, MissingPermission, PlatformError, PlatformRetired
 from app.tasks.delivery import queue_text
+from app.texts import wording
 
 CONNECTION_TEXTS = {
     ConnectionState.NEEDS_RECONNECT: ("reconnect", wording.RECONNECT),

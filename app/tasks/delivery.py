@@ -10,11 +10,13 @@ from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import func, select
 
-from app import alerting, alerts, audience, locks, metrics, outbox, service_status
+from app.adapters import locks, metrics, service_status
+from app.adapters.sms import AccountRefused, OutgoingText, PermanentSmsError, TransientSmsError, backend_for
+from app.domain import alerting, audience, outbox
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.recipient_models import Recipient
-from app.sms import AccountRefused, OutgoingText, PermanentSmsError, TransientSmsError, backend_for
+from app.models.recipients import Recipient
+from app.rules import alerts
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from app import outbox
+from app.domain import outbox
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, utcnow
 

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
-from app import alerting, alerts, reminders
+from app.domain import alerting
 from app.extensions import db, queues
 from app.models import ConnectionState, User, utcnow
+from app.rules import alerts, reminders
 from app.tasks.delivery import queue_alerts
 
 REMINDER_BATCH = 1000

@@ -11,14 +11,16 @@ import logging
 from limits import parse
 from sqlalchemy import func, select
 
-from app import alerting, events, outbox, wording
-from app.digests import number_key
+from app.adapters import events
+from app.adapters.digests import number_key
+from app.adapters.sms import e164_number
+from app.domain import alerting, outbox
 from app.extensions import db, limiter
 from app.models import OutgoingMessage, User, utcnow
-from app.recipient_models import Recipient
-from app.sms import e164_number
+from app.models.recipients import Recipient
 from app.tasks.delivery import queue_text
-from app.wording import Reply
+from app.texts import wording
+from app.texts.wording import Reply
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ import logging
 
 from rq import Retry
 
-from app import accounts
+from app.adapters.providers import PlatformError, PlatformRetired, PlatformUnavailable, TokenExpired, client_for
+from app.domain import accounts
+from app.domain.tokens import session_for
 from app.extensions import db, queues, token_cipher
 from app.models import ConnectionState, OAuth, User
-from app.providers import PlatformError, PlatformRetired, PlatformUnavailable, TokenExpired, client_for
-from app.tokens import session_for
 
 log = logging.getLogger(__name__)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rq.job import JobStatus
 
-from app import accounts
+from app.adapters.providers import PlatformError, client_for
+from app.domain import accounts
+from app.domain.tokens import with_platform
 from app.extensions import db, queues
 from app.models import Platform, User
-from app.providers import PlatformError, client_for
 from app.tasks.connection import handle_connection_error
 from app.tasks.revocation import revoke_left_platforms
 from app.tasks.sync import PLATFORM_RETRY, request_sync
-from app.tokens import with_platform
 
 # A Fitbit account without its subscription gets no pushes, so setting one up must outlast a bad hour at the
 # platform; past the last retry the sweep starts it again (sweeps.resume_account_setups).

@@ -21,10 +21,11 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import or_, select, update
 
-from app import alerting, alerts
-from app.batching import split_into_batches
+from app.domain import alerting
 from app.extensions import db, queues
 from app.models import ConnectionState, User, utcnow
+from app.rules import alerts
+from app.rules.batching import split_into_batches
 from app.tasks.delivery import queue_alerts
 from app.tasks.sync import request_sync
 

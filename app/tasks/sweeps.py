@@ -10,10 +10,10 @@ from flask import current_app
 from rq.job import Job
 from sqlalchemy import delete, func, or_, select
 
-from app import service_status
-from app.devices import FORGOTTEN_AFTER, SCALE
+from app.adapters import service_status
 from app.extensions import db, queues
 from app.models import ConnectionState, Device, PendingPush, Platform, User, utcnow
+from app.rules.devices import FORGOTTEN_AFTER, SCALE
 from app.tasks import coalescing, maintenance, sweep_batches
 from app.tasks.delivery import resume_stalled_texts
 from app.tasks.reminders import remind_due_users

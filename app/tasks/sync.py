@@ -10,18 +10,20 @@ from flask import current_app
 from rq import Retry
 from sqlalchemy import select
 
-from app import alerting, alerts, events, metrics
+from app.adapters import events, metrics
+from app.adapters.providers import CredentialsRefused, PlatformError, RateLimited, client_for
+from app.domain import alerting
+from app.domain.readings import record_readings
+from app.domain.tokens import with_platform
 from app.extensions import db, queues
 from app.models import ConnectionState, Platform, User, utcnow
-from app.providers import CredentialsRefused, PlatformError, RateLimited, client_for
-from app.readings import record_readings
+from app.rules import alerts
+from app.rules.timezones import zone_named
 from app.tasks import coalescing
 from app.tasks.connection import handle_connection_error
 from app.tasks.delivery import queue_alerts
 from app.tasks.job_hashes import JobHashes
 from app.tasks.welcome import after_first_reading
-from app.timezones import zone_named
-from app.tokens import with_platform
 
 log = logging.getLogger(__name__)
 

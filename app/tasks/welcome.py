@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app import alerting, outbox, wording
+from app.domain import alerting, outbox
 from app.extensions import db, queues
 from app.models import User, utcnow
 from app.tasks.delivery import queue_text, start_delivery
+from app.texts import wording
 
 WELCOME_WAIT_SECONDS = 120
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import User
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
 from tests.support.browser import share_session
 from tests.support.journeys import signed_up_user
 

@@ -9,12 +9,12 @@ import time
 
 from sqlalchemy import func, select, update
 
+from app.adapters.providers import client_for
+from app.domain.tokens import with_platform
 from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, OAuth, Platform, User
-from app.providers import client_for
+from app.rules.timezones import UTC
 from app.tasks.sync import request_sync
-from app.timezones import UTC
-from app.tokens import with_platform
 from tests.support.journeys import settled, signed_up_user, texts
 from tests.support.polling import wait_until
 

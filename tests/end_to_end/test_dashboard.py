@@ -9,7 +9,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from app.events import channel
+from app.adapters.events import channel
 from app.extensions import queues
 from tests.support.factories import make_user
 from tests.support.journeys import settled, signed_up_user, texts

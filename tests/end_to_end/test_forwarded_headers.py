@@ -19,7 +19,7 @@ from tests.support.polling import wait_until
 from tests.support.ports import free_port
 
 PUBLIC_URL = "https://battery.example"
-# The sign-in pages allow 20 requests a minute from one address (app/signin/platforms.py).
+# The sign-in pages allow 20 requests a minute from one address (app/web/signin/platforms.py).
 SIGN_IN_LIMIT = 20
 ATTACKER = "203.0.113.9"
 SOMEONE_ELSE = "203.0.113.77"

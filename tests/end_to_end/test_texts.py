@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.domain.outbox import client_reference
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User
-from app.outbox import client_reference
 from app.tasks.delivery import queue_text
 from tests.support.factories import make_user
 from tests.support.polling import wait_until

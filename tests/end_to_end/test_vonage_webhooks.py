@@ -8,7 +8,7 @@ import requests
 
 from app.extensions import db
 from app.models import User
-from app.wording import OPTED_OUT
+from app.texts.wording import OPTED_OUT
 from sandbox.server import LiveEmulator
 from tests.support.factories import make_device, make_user
 from tests.support.polling import wait_until

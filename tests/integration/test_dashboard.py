@@ -16,7 +16,7 @@ import pytest
 from flask import g
 from redis import Redis
 
-from app.events import publish
+from app.adapters.events import publish
 from app.extensions import db
 from app.models import BatteryReading, ConnectionState, MessageStatus, OutgoingMessage, Platform, User, utcnow
 from tests.support.factories import make_device, make_user

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app import alerting, alerts, reminders
-from app.dashboard.presenting import dashboard_parts
+from app.domain import alerting
 from app.extensions import db, queues
 from app.models import BatteryReading, ConnectionState, Device, OutgoingMessage, User, utcnow
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
+from app.rules import alerts, reminders
 from app.tasks.reminders import remind_due_users, send_evening_reminder
+from app.web.dashboard.presenting import dashboard_parts
 from tests.support.factories import make_device, make_user
 
 

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app import alerting, alerts, outbox
+from app.domain import alerting, outbox
 from app.extensions import db
 from app.models import Device, OutgoingMessage, User, utcnow
+from app.rules import alerts
 from app.tasks.delivery import queue_text
 from tests.support.factories import make_device, make_user
 

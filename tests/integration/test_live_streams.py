@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import g
 
-from app.events import channel, publish
+from app.adapters.events import channel, publish
 from app.extensions import process_label, queues
 from tests.support.factories import make_user
 from tests.support.polling import wait_until

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app import metrics
+from app.adapters import metrics
 from app.extensions import queues
 from tests.support.polling import wait_until
 

@@ -1,5 +1,5 @@
 """One rule, one answer: alerts, the welcome's list, the dashboard and the silent-device sweep agree on which
-devices we watch and which are low, because each asks `app.devices`."""
+devices we watch and which are low, because each asks `app.rules.devices`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from app import alerting, alerts
-from app.dashboard.presenting import dashboard_parts
-from app.devices import FORGOTTEN_AFTER
+from app.domain import alerting
 from app.extensions import db
 from app.models import utcnow
+from app.rules import alerts
+from app.rules.devices import FORGOTTEN_AFTER
 from app.tasks import sweeps
+from app.web.dashboard.presenting import dashboard_parts
 from tests.support.factories import make_device, make_user
 
 SILENT = timedelta(hours=25)

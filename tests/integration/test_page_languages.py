@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import PhoneVerification, utcnow
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
 from tests.support.factories import make_user
 from tests.support.languages import english_left, visible_text
 

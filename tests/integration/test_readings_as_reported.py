@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.adapters.providers import DeviceStatus
+from app.domain.readings import record_readings
 from app.extensions import db
 from app.models import BatteryReading, utcnow
-from app.providers import DeviceStatus
-from app.readings import record_readings
 from tests.support.factories import make_user
 
 

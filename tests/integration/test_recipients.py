@@ -14,12 +14,13 @@ import pytest
 from flask import g
 from sqlalchemy import select, update
 
-from app import alerting, alerts
+from app.domain import alerting
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, PhoneVerification, User, utcnow
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
+from app.rules import alerts
+from app.rules.timezones import zone_named
 from app.tasks.delivery import queue_alerts, queue_text
-from app.timezones import zone_named
 from tests.support.factories import make_device, make_user, run_text_jobs
 from tests.support.vonage import phone_stand_in
 

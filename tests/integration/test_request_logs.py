@@ -29,7 +29,7 @@ def test_a_refused_push_logs_one_line_naming_the_request_it_answered(client, log
     request_id = answer.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     assert log_lines() == [
-        f"WARNING app.webhooks.platforms: fitbit push refused: bad or missing signature [request={request_id}]"
+        f"WARNING app.web.webhooks.platforms: fitbit push refused: bad or missing signature [request={request_id}]"
     ]
 
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from app.extensions import csrf
-from app.webhooks.platforms import fitbit_signature
+from app.web.webhooks.platforms import fitbit_signature
 from tests.support.factories import make_user
 from tests.support.queued_work import NOTHING_QUEUED, queued_work
 
@@ -119,7 +119,7 @@ def test_only_the_signed_webhooks_and_a_visitor_s_language_switch_are_exempt_fro
     """The language switch checks the token itself once signed in (it changes the language of the person's
     texts); a visitor's switch only sets a cookie (tests/end_to_end/test_language_choice.py)."""
     assert {blueprint.name for blueprint in csrf._exempt_blueprints} == WEBHOOK_BLUEPRINTS
-    assert csrf._exempt_views == {"app.signin.views.choose_language"}
+    assert csrf._exempt_views == {"app.web.signin.views.choose_language"}
 
 
 def test_every_post_route_outside_the_webhooks_refuses_a_request_without_its_csrf_token(app):

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from app import accounts
+from app.domain import accounts
 from tests.support.factories import make_user
 
 # {id} and {version} are the signed-up user's; each value is what a tampered, old or broken session could hold.

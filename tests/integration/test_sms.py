@@ -15,10 +15,10 @@ import responses
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import update
 
-from app import service_status
+from app.adapters import service_status
+from app.domain.outbox import client_reference
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import client_reference
 from app.tasks.delivery import RECEIPT_GRACE, Delivery, deliver_text, queue_text
 from app.tasks.receipts import record_receipt
 from tests.support.factories import make_user, texts_queue

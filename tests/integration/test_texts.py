@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.domain.outbox import texts_sent_today
 from app.extensions import db
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import texts_sent_today
 from app.tasks.delivery import deliver_text, queue_text, resume_stalled_texts
 from app.tasks.welcome import after_first_reading, send_welcome
-from app.wording import OPTED_OUT, VERIFICATION_REDACTED, verification_text
+from app.texts.wording import OPTED_OUT, VERIFICATION_REDACTED, verification_text
 from tests.support.factories import make_device, make_user, run_text_jobs, scheduled_text_jobs, texts_queue
 from tests.support.vonage import phone_stand_in
 

@@ -7,10 +7,11 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from app import alerting, alerts
+from app.domain import alerting
 from app.extensions import db
 from app.models import OutgoingMessage, User, utcnow
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
+from app.rules import alerts
 from app.tasks.delivery import queue_alerts
 from tests.support.factories import make_device, make_user, run_text_jobs
 from tests.support.vonage import VONAGE_SETTINGS, VONAGE_SMS_URL, accepted, sent_fields

@@ -12,11 +12,11 @@ import time
 import pytest
 from sqlalchemy import select
 
+from app.domain.outbox import client_reference, texts_sent_today
 from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
-from app.outbox import client_reference, texts_sent_today
 from app.tasks.delivery import deliver_text, queue_text
-from app.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
+from app.texts.wording import ALREADY_IN, HELP, OPTED_IN, OPTED_OUT
 from tests.support.factories import make_device, make_user, run_text_jobs, texts_queue
 from tests.support.vonage import vonage_signed
 

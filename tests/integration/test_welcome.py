@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutgoingMessage, utcnow
 from app.tasks.welcome import Welcome, after_first_reading, send_welcome
-from app.wording import WELCOME_NO_DEVICES, WELCOME_UNREAD
+from app.texts.wording import WELCOME_NO_DEVICES, WELCOME_UNREAD
 from tests.support.factories import make_device, make_user
 
 

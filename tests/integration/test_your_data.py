@@ -12,13 +12,13 @@ from flask import g
 from markupsafe import escape
 from sqlalchemy import select
 
-from app.export import SECTIONS
+from app.domain.export import SECTIONS
 from app.extensions import db
 from app.models import BatteryReading, MessageStatus, OAuth, OutgoingMessage, PhoneVerification, utcnow
-from app.phone.codes import code_hash, send_code
-from app.recipient_models import Recipient
+from app.models.recipients import Recipient
 from app.tasks import maintenance
 from app.tasks.delivery import queue_text
+from app.web.phone.codes import code_hash, send_code
 from tests.support.factories import make_device, make_user
 
 ACCESS = "test-access-token-value"

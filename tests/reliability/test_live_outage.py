@@ -7,7 +7,7 @@ import json
 
 from redis import Redis
 
-from app.events import channel
+from app.adapters.events import channel
 from tests.support.factories import make_user
 from tests.support.streams import events_until, open_stream
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.extensions import queues
-from app.webhooks.platforms import fitbit_signature
+from app.web.webhooks.platforms import fitbit_signature
 from tests.support.queued_work import NOTHING_QUEUED, queued_work
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261123"))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from rq.registry import FailedJobRegistry
 
-from app import service_status
+from app.adapters import service_status
 from app.extensions import db, queues
 from app.models import ConnectionState, MessageStatus, OutgoingMessage, PendingPush, utcnow
 from tests.support.factories import make_user

@@ -5,14 +5,14 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from app.alerts import (
+from app.rules.alerts import (
     AlertSettings,
     DeviceReading,
     EpisodeState,
     decide,
     decide_silence,
 )
-from app.segments import is_single_gsm7_segment
+from app.texts.segments import is_single_gsm7_segment
 
 UTC = UTC
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)

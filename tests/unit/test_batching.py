@@ -3,7 +3,7 @@ than the batch size."""
 
 import pytest
 
-from app.batching import split_into_batches
+from app.rules.batching import split_into_batches
 
 SIZE = 500
 

@@ -6,7 +6,7 @@ import io
 import socket
 import time
 
-from app.security import _DeadlineInput, _Watchdog
+from app.web.security import _DeadlineInput, _Watchdog
 from tests.support.polling import wait_until
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.dashboard.chart import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
-from app.dashboard.times import ago
+from app.web.dashboard.chart import MAX_POINTS, PLOT_HEIGHT, TOP, battery_chart
+from app.web.dashboard.times import ago
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alerts import AlertSettings, DeviceReading, EpisodeState, decide, decide_silence
+from app.rules.alerts import AlertSettings, DeviceReading, EpisodeState, decide, decide_silence
 
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACCOUNT = AlertSettings(phone_verified=True, connected=True, threshold_percent=20)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.drain import Forecast, NoForecast, Reading, forecast
+from app.rules.drain import Forecast, NoForecast, Reading, forecast
 
 NOW = datetime(2026, 6, 22, 20, 0, tzinfo=UTC)
 ALERT = 20

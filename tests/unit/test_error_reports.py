@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.error_reporting import FILTERED, scrub_text, scrubbed
+from app.adapters.error_reporting import FILTERED, scrub_text, scrubbed
 from tests.support.environment import PRODUCTION
 from tests.support.paths import ROOT
 

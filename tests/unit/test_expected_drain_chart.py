@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime, timedelta
 
-from app.dashboard.chart import LEFT, PLOT_WIDTH, battery_chart
+from app.web.dashboard.chart import LEFT, PLOT_WIDTH, battery_chart
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.languages import DEFAULT_LANGUAGE, LANGUAGES, best_language, supported
+from app.texts.languages import DEFAULT_LANGUAGE, LANGUAGES, best_language, supported
 
 
 @pytest.mark.parametrize(("code", "language"), [

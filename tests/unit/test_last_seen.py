@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.readings import last_seen_without_sync_time
+from app.domain.readings import last_seen_without_sync_time
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

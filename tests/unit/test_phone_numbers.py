@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 
 from app.environment import SMS_COUNTRIES
-from app.phone.numbers import PhoneNumberError, example_number, in_country, mobile_number
+from app.web.phone.numbers import PhoneNumberError, example_number, in_country, mobile_number
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import json
 import pytest
 import requests
 
-from app.providers import AccessRevoked, CredentialsRefused, PlatformError
-from app.providers.client import refresh_refused
-from app.providers.google import battery_level
+from app.adapters.providers import AccessRevoked, CredentialsRefused, PlatformError
+from app.adapters.providers.client import refresh_refused
+from app.adapters.providers.google import battery_level
 
 
 @pytest.mark.parametrize(

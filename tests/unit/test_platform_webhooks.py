@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.webhooks.platforms import fitbit_signature
+from app.web.webhooks.platforms import fitbit_signature
 
 
 def test_the_fitbit_signature_test_vector():

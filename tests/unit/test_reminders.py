@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from app.alert_texts import LONGEST_KNOWN_AS
-from app.alerts import AlertSettings, DeviceReading
-from app.reminders import SAFETY_MARGIN, Candidate, decide_reminder, last_moment, next_moment
-from app.segments import is_single_gsm7_segment
+from app.rules.alerts import AlertSettings, DeviceReading
+from app.rules.reminders import SAFETY_MARGIN, Candidate, decide_reminder, last_moment, next_moment
+from app.texts.alert_texts import LONGEST_KNOWN_AS
+from app.texts.segments import is_single_gsm7_segment
 
 ZONE = "America/New_York"
 EIGHT_PM = time(20, 0)

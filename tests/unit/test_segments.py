@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.segments import as_sent, encoding, gsm7_only, is_single_segment, length, segment_count, to_gsm7
+from app.texts.segments import as_sent, encoding, gsm7_only, is_single_segment, length, segment_count, to_gsm7
 
 EURO = "\u20ac"
 EMOJI = "\U0001F50B"  # a battery, outside the BMP: two UTF-16 code units

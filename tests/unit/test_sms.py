@@ -11,9 +11,8 @@ import pytest
 import requests
 import responses
 
-from app import sms
-from app.config import load_settings
-from app.sms import (
+from app.adapters import sms
+from app.adapters.sms import (
     AccountRefused,
     OutboxBackend,
     OutgoingText,
@@ -22,6 +21,7 @@ from app.sms import (
     VonageBackend,
     signature_is_valid,
 )
+from app.config import load_settings
 from tests.support.vonage import VONAGE_SETTINGS, VONAGE_SMS_URL, accepted, refused, sent_fields, vonage_signed
 
 # The settings a development machine gets with no credentials: the outbox backend, Vonage's request shape.

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alert_texts import LONGEST_KNOWN_AS
-from app.alerts import AlertSettings, DeviceReading, EpisodeState, decide
-from app.drain import time_left
-from app.segments import is_single_gsm7_segment
+from app.rules.alerts import AlertSettings, DeviceReading, EpisodeState, decide
+from app.rules.drain import time_left
+from app.texts.alert_texts import LONGEST_KNOWN_AS
+from app.texts.segments import is_single_gsm7_segment
 
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True, threshold_percent=50)

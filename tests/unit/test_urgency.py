@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import wording
-from app.devices import urgency
-from app.wording import Reply
+from app.rules.devices import urgency
+from app.texts import wording
+from app.texts.wording import Reply
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -29,7 +29,7 @@ def test_urgency_at_its_edges(status, level, seen, expected):
 
 
 def test_the_summary_names_what_to_charge_now_and_soon():
-    from app.dashboard.presenting import summary
+    from app.web.dashboard.presenting import summary
 
     cards = [{"name": "Pixel Watch 3", "urgency": "empty"}, {"name": "Charge 6", "urgency": "low"},
              {"name": "Sense 2", "urgency": "silent"}, {"name": "Inspire 3", "urgency": "fine"}]

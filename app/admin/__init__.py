@@ -1,5 +1,0 @@
-"""The operator's view: `/admin` for the accounts ADMIN_USERS names, and `/metrics` behind METRICS_TOKEN."""
-
-from app.admin.views import blueprint
-
-__all__ = ["blueprint"]

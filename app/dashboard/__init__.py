@@ -1,6 +1,0 @@
-"""The signed-in user's pages: the dashboard with its battery charts and live stream, and the alert settings."""
-
-from app.dashboard import stream
-from app.dashboard.views import blueprint
-
-__all__ = ["blueprint", "stream"]

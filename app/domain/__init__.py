@@ -1,0 +1,1 @@
+"""Rules applied to stored rows: accounts, tokens, readings, the outbox, alerting, audience, export."""

@@ -1,5 +1,0 @@
-"""The phone step: take a mobile number, text it a code, confirm it."""
-
-from app.phone.views import blueprint
-
-__all__ = ["blueprint"]

@@ -1,5 +1,0 @@
-"""People who also get the texts: add an extra number, confirm it with its owner's code, choose its texts, remove it."""
-
-from app.recipients.views import blueprint
-
-__all__ = ["blueprint"]

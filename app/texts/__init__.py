@@ -1,0 +1,1 @@
+"""Pure words and SMS encoding: languages, the texts' catalogs, the wording of each text, segments."""

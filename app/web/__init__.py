@@ -1,0 +1,1 @@
+"""The web role: every blueprint (a feature package each) and what every page shares."""

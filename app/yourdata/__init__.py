@@ -1,5 +1,0 @@
-"""People's control over their own data: download it, disconnect and keep the account, the privacy page."""
-
-from app.yourdata.views import blueprint
-
-__all__ = ["blueprint"]

@@ -122,6 +122,8 @@ class OAuth(OAuthConsumerMixin, db.Model):
 
     __tablename__ = "oauth_tokens"
 
+    # Flask-Dance's own default is datetime.utcnow, deprecated from Python 3.12 on: the same column, our clock.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     token = mapped_column(EncryptedJSON, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     user: Mapped[User] = relationship()

@@ -7,13 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
-from app.rules.devices import Battery, battery_state, display_name, is_watched, known_level
+from app.rules.devices import Battery, battery_state, is_watched, known_level
 from app.rules.timezones import zone_named
 from app.texts.alert_texts import SILENT, battery_template, hours_until, quiet_hours, render
+from app.texts.names import MAX_PRODUCT_NAME, display_name
 
 TextKind = Literal["low", "empty", "silent", "reminder"]
 
-MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
 URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2, "reminder": 3}  # which texts the daily cap keeps first
 
 

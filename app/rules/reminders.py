@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.rules.alerts import MAX_PRODUCT_NAME, AlertSettings, DeviceReading, Text, deliverable, quiet_hours_end
-from app.rules.devices import display_name, is_watched
+from app.rules.alerts import AlertSettings, DeviceReading, Text, deliverable, quiet_hours_end
+from app.rules.devices import is_watched
 from app.rules.timezones import zone_named
 from app.texts.alert_texts import LONGEST_KNOWN_AS, render
 from app.texts.languages import LANGUAGES
+from app.texts.names import MAX_PRODUCT_NAME, display_name
 from app.texts.segments import is_single_segment
 from app.texts.sms_words import sms_text
 

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from babel.units import format_unit
 
-from app.texts.segments import as_sent, gsm7_only
+from app.texts.names import person_name
+from app.texts.segments import as_sent
 from app.texts.sms_words import filled, language_of, sms_text, words
 
 # The name the extra number's owner knows the account holder by ("Sam"), at most this long.
@@ -49,7 +50,7 @@ def german_genitive(name: str) -> str:
 def owner_name(owner: str, language: str) -> str:
     """The account holder's name as a text carries it (GSM-7 letters), in the possessive where the language's
     catalog needs it spelt by code."""
-    written = gsm7_only(owner) or owner
+    written = person_name(owner)
     return german_genitive(written) if language == "de" else written
 
 

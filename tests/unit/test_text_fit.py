@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.rules.alerts import MAX_PRODUCT_NAME, AlertSettings, DeviceReading, decide, decide_silence
+from app.rules.alerts import AlertSettings, DeviceReading, decide, decide_silence
 from app.rules.reminders import REMINDER_MANY, REMINDER_ONE, Candidate, decide_reminder
 from app.texts import alert_texts, wording
 from app.texts.alert_texts import ALERT_TEMPLATES, LONGEST_KNOWN_AS, render
 from app.texts.languages import LANGUAGES
+from app.texts.names import MAX_PRODUCT_NAME
 from app.texts.segments import as_sent, encoding, is_single_segment, segment_count
 from app.texts.wording import Reply, reply_answered, reply_keyword
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from babel.units import format_unit
 
 from app.rules.alerts import Alert, AlertDevice
+from app.rules.drain import rounded_time_left
 from app.texts.languages import LANGUAGES
 from app.texts.names import display_name, person_name
 from app.texts.segments import as_sent, is_single_segment
@@ -84,11 +85,12 @@ def duration(amount: int, unit: str, language: str) -> str:
 
 
 def time_left(hours: float, language: str) -> str:
-    """"about 14 hours left", in hours under 36 and days after: the words of the dashboard, in any language."""
-    if hours < 1:
+    """"about 14 hours left": rounded as the dashboard rounds it (`drain.rounded_time_left`), in any language."""
+    unit, amount = rounded_time_left(hours)
+    if unit == "under an hour":
         return words(LESS_THAN_AN_HOUR, language)
-    amount, unit = (round(hours), "duration-hour") if hours < 36 else (round(hours / 24), "duration-day")
-    return words(ABOUT_LEFT, language).format(duration=duration(amount, unit, language))
+    return words(ABOUT_LEFT, language).format(
+        duration=duration(amount, "duration-hour" if unit == "hours" else "duration-day", language))
 
 
 def how_long(quiet_hours: int, language: str) -> str:

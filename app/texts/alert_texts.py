@@ -50,56 +50,6 @@ LESS_THAN_AN_HOUR = sms_text("less than an hour left")
 ABOUT_LEFT = sms_text("about {duration} left")
 
 
-def german_genitive(name: str) -> str:
-    """German's possessive: "Sams", but "Max'" after s, ß, x or z (no apostrophe otherwise)."""
-    return f"{name}'" if name[-1:].lower() in "sßxz" else f"{name}s"
-
-
-def owner_name(owner: str, language: str) -> str:
-    """The account holder's name as a text carries it (GSM-7 letters), in the possessive where the language's
-    catalog needs it spelt by code."""
-    written = person_name(owner)
-    return german_genitive(written) if language == "de" else written
-
-
-def device_phrase(values: Mapping[str, object], owner: str | None, language: str) -> str:
-    """"your Charge 6", "Sam's Charge 6", "3 of your trackers": whose trackers, in the reader's language."""
-    if "count" in values:
-        template, fill = (YOUR_COUNT, OWNERS_COUNT), {"count": values["count"]}
-    elif "names" in values:
-        names = list(values["names"])  # type: ignore[call-overload]
-        listed = names[0] if len(names) == 1 else words(NAMES_AND_LAST, language).format(
-            names=", ".join(names[:-1]), last=names[-1])
-        template, fill = (YOUR_DEVICES, OWNERS_DEVICES), {"names": listed}
-    else:
-        template, fill = (YOUR_DEVICE, OWNERS_DEVICE), {"name": values["name"]}
-    if owner is None:
-        return filled(template[0], language, **fill)
-    return filled(template[1], language, **fill, owner=owner_name(owner, language))
-
-
-def duration(amount: int, unit: str, language: str) -> str:
-    """"14 hours", "14 Stunden", "14 heures": Babel's words for an amount of time, with a plain space (the
-    no-break space some languages put there is not GSM-7)."""
-    return format_unit(amount, unit, length="long", locale=language).replace("\u00a0", " ").replace("\u202f", " ")
-
-
-def time_left(hours: float, language: str) -> str:
-    """"about 14 hours left": rounded as the dashboard rounds it (`drain.rounded_time_left`), in any language."""
-    unit, amount = rounded_time_left(hours)
-    if unit == "under an hour":
-        return words(LESS_THAN_AN_HOUR, language)
-    return words(ABOUT_LEFT, language).format(
-        duration=duration(amount, "duration-hour" if unit == "hours" else "duration-day", language))
-
-
-def how_long(quiet_hours: int, language: str) -> str:
-    """"30 hours" under two days, then "3 days" (whole ones)."""
-    if quiet_hours < 48:
-        return duration(quiet_hours, "duration-hour", language)
-    return duration(quiet_hours // 24, "duration-day", language)
-
-
 def alert_text(alert: Alert, owner: str | None = None, language: str = "en") -> str:
     """The alert's words for one number, in its language: the account's own (`owner` None: "your Charge 6") or an
     extra number's, naming the account holder as its owner knows them ("Battery low: Sam's Charge 6…")."""
@@ -117,20 +67,6 @@ def alert_template(alert: Alert) -> tuple[str, dict[str, object]]:
                         "quiet_hours": quiet_hours(alert.silent_for or timedelta(0))}
     template, values = battery_template(alert.kind, device.level, hours_left(alert.time_left))
     return template, {"name": display_name(device.product_name, device.device_type), **values}
-
-
-def render(template: str, values: Mapping[str, object], owner: str | None = None, language: str = "en") -> str:
-    """An alert's words in `language`, about the account's own trackers, or `owner`'s on an extra number's phone."""
-    language = language_of(language)
-    device = device_phrase(values, owner, language)
-    filled = {name: value for name, value in values.items() if name not in ("hours_left", "quiet_hours", "names")}
-    if "hours_left" in values:
-        filled["left"] = time_left(float(values["hours_left"]), language)  # type: ignore[arg-type]
-    if "quiet_hours" in values:
-        filled["silence"] = how_long(int(values["quiet_hours"]), language)  # type: ignore[call-overload]
-    text = words(template, language).format(**filled, device=device, devices=device,
-                                            Device=device[:1].upper() + device[1:])
-    return as_sent(text)
 
 
 def battery_template(kind: str, level: int | None, hours_left: float | None) -> tuple[str, dict[str, object]]:
@@ -162,3 +98,67 @@ def hours_left(time_left: timedelta | None) -> float | None:
 def quiet_hours(quiet_since: timedelta) -> int:
     """Whole hours a device has been silent: what the silence text counts."""
     return int(quiet_since.total_seconds() // 3600)
+
+
+def render(template: str, values: Mapping[str, object], owner: str | None = None, language: str = "en") -> str:
+    """An alert's words in `language`, about the account's own trackers, or `owner`'s on an extra number's phone."""
+    language = language_of(language)
+    device = device_phrase(values, owner, language)
+    filled = {name: value for name, value in values.items() if name not in ("hours_left", "quiet_hours", "names")}
+    if "hours_left" in values:
+        filled["left"] = time_left(float(values["hours_left"]), language)  # type: ignore[arg-type]
+    if "quiet_hours" in values:
+        filled["silence"] = how_long(int(values["quiet_hours"]), language)  # type: ignore[call-overload]
+    text = words(template, language).format(**filled, device=device, devices=device,
+                                            Device=device[:1].upper() + device[1:])
+    return as_sent(text)
+
+
+def device_phrase(values: Mapping[str, object], owner: str | None, language: str) -> str:
+    """"your Charge 6", "Sam's Charge 6", "3 of your trackers": whose trackers, in the reader's language."""
+    if "count" in values:
+        template, fill = (YOUR_COUNT, OWNERS_COUNT), {"count": values["count"]}
+    elif "names" in values:
+        names = list(values["names"])  # type: ignore[call-overload]
+        listed = names[0] if len(names) == 1 else words(NAMES_AND_LAST, language).format(
+            names=", ".join(names[:-1]), last=names[-1])
+        template, fill = (YOUR_DEVICES, OWNERS_DEVICES), {"names": listed}
+    else:
+        template, fill = (YOUR_DEVICE, OWNERS_DEVICE), {"name": values["name"]}
+    if owner is None:
+        return filled(template[0], language, **fill)
+    return filled(template[1], language, **fill, owner=owner_name(owner, language))
+
+
+def owner_name(owner: str, language: str) -> str:
+    """The account holder's name as a text carries it (GSM-7 letters), in the possessive where the language's
+    catalog needs it spelt by code."""
+    written = person_name(owner)
+    return german_genitive(written) if language == "de" else written
+
+
+def german_genitive(name: str) -> str:
+    """German's possessive: "Sams", but "Max'" after s, ß, x or z (no apostrophe otherwise)."""
+    return f"{name}'" if name[-1:].lower() in "sßxz" else f"{name}s"
+
+
+def time_left(hours: float, language: str) -> str:
+    """"about 14 hours left": rounded as the dashboard rounds it (`drain.rounded_time_left`), in any language."""
+    unit, amount = rounded_time_left(hours)
+    if unit == "under an hour":
+        return words(LESS_THAN_AN_HOUR, language)
+    return words(ABOUT_LEFT, language).format(
+        duration=duration(amount, "duration-hour" if unit == "hours" else "duration-day", language))
+
+
+def how_long(quiet_hours: int, language: str) -> str:
+    """"30 hours" under two days, then "3 days" (whole ones)."""
+    if quiet_hours < 48:
+        return duration(quiet_hours, "duration-hour", language)
+    return duration(quiet_hours // 24, "duration-day", language)
+
+
+def duration(amount: int, unit: str, language: str) -> str:
+    """"14 hours", "14 Stunden", "14 heures": Babel's words for an amount of time, with a plain space (the
+    no-break space some languages put there is not GSM-7)."""
+    return format_unit(amount, unit, length="long", locale=language).replace("\u00a0", " ").replace("\u202f", " ")

@@ -104,10 +104,10 @@ def store_states(devices: list[Device], decision: alerts.AlertDecision) -> None:
         device.silent_sent = state.silent_sent
 
 
-def text_key(user: User, text: alerts.Text, recipient_id: int | None = None) -> str:
+def text_key(user: User, alert: alerts.Alert, recipient_id: int | None = None) -> str:
     """(user, device, episode, kind, extra number): a rerun after a crash decides the same key, so no text goes
     twice to any number."""
-    key = f"{text.kind}:{user.id}:{text.device_key}:{text.episode}"
+    key = f"{alert.kind}:{user.id}:{alert.device_key}:{alert.episode}"
     return key if recipient_id is None else f"{key}:to:{recipient_id}"
 
 
@@ -120,7 +120,7 @@ def watched_readings(user: User, now: datetime) -> list[alerts.DeviceReading]:
     ]
 
 
-def reminder_for(user: User, now: datetime) -> alerts.Text | None:
+def reminder_for(user: User, now: datetime) -> alerts.Alert | None:
     """The evening reminder the user is due now, if any (`reminders.decide_reminder`); changes nothing."""
     if user.remind_at is None:
         return None

@@ -1,4 +1,8 @@
-"""Pure low-battery alert rules: readings + remembered episodes + settings + time in, texts + new episodes out."""
+"""Pure low-battery alert rules: readings + remembered episodes + settings + time in, alerts + new episodes out.
+
+An alert is data (which device, its level, the time left, how long it has been silent), never words:
+`app.texts.alert_texts.alert_text` writes them for each number that gets it, in that number's language.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
-from app.rules.devices import Battery, battery_state, display_name, is_watched, known_level
+from app.rules.devices import Battery, battery_state, is_watched, known_level
 from app.rules.timezones import zone_named
-from app.texts.alert_texts import SILENT, battery_template, hours_until, quiet_hours, render
 
-TextKind = Literal["low", "empty", "silent", "reminder"]
+AlertKind = Literal["low", "empty", "silent", "reminder"]
 
-MAX_PRODUCT_NAME = 40  # longer names are cut so every text stays one SMS segment
 URGENCY: dict[str, int] = {"empty": 0, "low": 1, "silent": 2, "reminder": 3}  # which texts the daily cap keeps first
 
 
@@ -64,31 +66,36 @@ class EpisodeState:
 
 
 @dataclass(frozen=True)
-class Text:
-    """One text to send; (user, device_key, episode, kind) is its outbox idempotency key.
+class AlertDevice:
+    """A device as an alert tells of it: what the platform calls it (its type stands in for a missing name), and
+    its battery level when known (a reminder's: the level the drain model reads now)."""
 
-    `episode` is the low-battery episode for "low" and "empty" texts and the silence number
-    for "silent" texts. `send_after` is None to send now, or the end of quiet hours in UTC.
+    product_name: str | None
+    device_type: str | None
+    level: int | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert to send, as data; (user, device_key, episode, kind) is its outbox idempotency key.
+
+    `episode` is the low-battery episode for "low" and "empty" alerts, the silence number for "silent"
+    ones, the evening's local date for the "reminder". `send_after` is None to send now, or the end of
+    quiet hours in UTC.
     """
 
-    kind: TextKind
+    kind: AlertKind
     device_key: str
     episode: int
-    body: str
+    devices: tuple[AlertDevice, ...]  # the device it is about; every device a reminder names
+    time_left: timedelta | None = None  # a low alert's: until the drain model is sure it empties
+    silent_for: timedelta | None = None  # a silence alert's: since the device last synced
     send_after: datetime | None = None
-    # The English words before they are translated and say whose tracker it is, for `body_for`.
-    template: str = ""
-    values: tuple[tuple[str, object], ...] = ()
-
-    def body_for(self, owner: str | None = None, language: str = "en") -> str:
-        """The same text for any phone, in its language: the account's own (`owner` None: "your Charge 6") or an
-        extra number's, naming the account holder as its owner knows them ("Battery low: Sam's Charge 6…")."""
-        return render(self.template, dict(self.values), owner, language) if self.template else self.body
 
 
 @dataclass(frozen=True)
 class AlertDecision:
-    texts: tuple[Text, ...]
+    alerts: tuple[Alert, ...]
     states: dict[str, EpisodeState]
     dropped_for_cap: int = 0
 
@@ -100,7 +107,7 @@ def decide(
     now: datetime,
     texts_sent_today: int,
 ) -> AlertDecision:
-    """Turn fresh battery readings into one text per low-battery episode, plus one urgent one on Empty.
+    """Turn fresh battery readings into one alert per low-battery episode, plus one urgent one on Empty.
 
     The state always advances, even when the user is paused, unverified, opted out or
     disconnected, or the daily cap is reached: a text not sent at the moment it was due is
@@ -109,7 +116,7 @@ def decide(
     """
     _require_aware(now)
     new_states: dict[str, EpisodeState] = {}
-    texts: list[Text] = []
+    found: list[Alert] = []
     for reading in readings:
         if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
@@ -119,11 +126,9 @@ def decide(
         after, kind = _next_episode(before, battery)
         new_states[reading.device_key] = after
         if kind is not None and not reading.muted:
-            template, values = battery_template(kind, known_level(reading.battery_level),
-                                                 hours_until(reading.empty_at, now))
-            texts.append(_text(kind, reading.device_key, after.episode, template, name=_device_name(reading),
-                               **values))
-    return deliverable(texts, new_states, settings, now, texts_sent_today)
+            found.append(Alert(kind, reading.device_key, after.episode, (_about(reading),),
+                               time_left=_time_left(reading.empty_at, now)))
+    return deliverable(found, new_states, settings, now, texts_sent_today)
 
 
 def decide_silence(
@@ -141,24 +146,24 @@ def decide_silence(
     device with no known last sync cannot be judged silent and keeps its state.
     """
     _require_aware(now)
-    silent_for = timedelta(hours=silence_hours)
+    silent_after = timedelta(hours=silence_hours)
     new_states: dict[str, EpisodeState] = {}
-    texts: list[Text] = []
+    found: list[Alert] = []
     for reading in readings:
         if not is_watched(reading.device_type, reading.last_sync_at, settings.include_scales, now):
             continue
         state = states.get(reading.device_key, EpisodeState())
         if reading.last_sync_at is not None:
             quiet_since = now - reading.last_sync_at
-            if quiet_since < silent_for:
+            if quiet_since < silent_after:
                 state = replace(state, silent_sent=False)
             elif not state.silent_sent:
                 state = replace(state, silence=state.silence + 1, silent_sent=True)
                 if not reading.muted:
-                    texts.append(_text("silent", reading.device_key, state.silence, SILENT,
-                                       name=_device_name(reading), quiet_hours=quiet_hours(quiet_since)))
+                    found.append(Alert("silent", reading.device_key, state.silence, (_about(reading),),
+                                       silent_for=quiet_since))
         new_states[reading.device_key] = state
-    return deliverable(texts, new_states, settings, now, texts_sent_today)
+    return deliverable(found, new_states, settings, now, texts_sent_today)
 
 
 def _require_aware(now: datetime) -> None:
@@ -166,10 +171,10 @@ def _require_aware(now: datetime) -> None:
         raise ValueError("now must be a timezone-aware datetime")
 
 
-def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, TextKind | None]:
-    """Move one device's episode on; reaching Empty first sends only the Empty text."""
+def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, AlertKind | None]:
+    """Move one device's episode on; reaching Empty first sends only the Empty alert."""
     if battery in ("low", "empty") and not state.in_low:
-        kind: TextKind = "empty" if battery == "empty" else "low"
+        kind: AlertKind = "empty" if battery == "empty" else "low"
         return replace(state, episode=state.episode + 1, in_low=True, empty_sent=kind == "empty"), kind
     if battery == "empty" and not state.empty_sent:
         return replace(state, empty_sent=True), "empty"
@@ -179,21 +184,21 @@ def _next_episode(state: EpisodeState, battery: Battery) -> tuple[EpisodeState, 
 
 
 def deliverable(
-    texts: list[Text],
+    found: list[Alert],
     states: dict[str, EpisodeState],
     settings: AlertSettings,
     now: datetime,
     texts_sent_today: int,
 ) -> AlertDecision:
-    """No texts for a paused, opted-out, unverified or disconnected user; the most urgent under the cap, held
+    """No alerts for a paused, opted-out, unverified or disconnected user; the most urgent under the cap, held
     through quiet hours."""
     if settings.paused or settings.opted_out or not settings.phone_verified or not settings.connected:
         return AlertDecision((), states)
     room = max(0, settings.daily_cap - texts_sent_today)
-    kept = sorted(texts, key=lambda text: URGENCY[text.kind])[:room]
+    kept = sorted(found, key=lambda alert: URGENCY[alert.kind])[:room]
     send_after = quiet_hours_end(settings, now)
-    held = tuple(replace(text, send_after=send_after) for text in kept)
-    return AlertDecision(held, states, dropped_for_cap=len(texts) - len(kept))
+    held = tuple(replace(alert, send_after=send_after) for alert in kept)
+    return AlertDecision(held, states, dropped_for_cap=len(found) - len(kept))
 
 
 def quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
@@ -218,10 +223,13 @@ def quiet_hours_end(settings: AlertSettings, now: datetime) -> datetime | None:
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
-def _device_name(reading: DeviceReading) -> str:
-    return display_name(reading.product_name, reading.device_type, MAX_PRODUCT_NAME)
+def _about(reading: DeviceReading) -> AlertDevice:
+    return AlertDevice(reading.product_name, reading.device_type, known_level(reading.battery_level))
 
 
-def _text(kind: TextKind, device_key: str, episode: int, template: str, **values: object) -> Text:
-    return Text(kind, device_key, episode, render(template, values), template=template,
-                values=tuple(sorted(values.items())))
+def _time_left(empty_at: datetime | None, now: datetime) -> timedelta | None:
+    """Until the device empties; None when no confident forecast says so, or it says already (then no time is
+    promised)."""
+    if empty_at is None or empty_at <= now:
+        return None
+    return empty_at - now

@@ -1,4 +1,4 @@
-"""The battery and device rules the rest of the app asks: is this device watched, is it low, what is it called.
+"""The battery and device rules the rest of the app asks: is this device watched, is it low, what kind is it.
 
 Pure: alerts, texts, the dashboard and the sweeps all take their answer from here, so they agree.
 """
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Literal
-
-from app.texts.segments import gsm7_only
 
 Battery = Literal["empty", "low", "charged", "neither"]
 Unwatched = Literal["scale", "forgotten"]
@@ -77,16 +75,6 @@ def needs_charge(status: str | None, level: int | None, threshold_percent: int) 
 def fallback_name(device_type: str | None) -> str:
     """What to call a device the platform gives no product name: "tracker", "watch", "scale" or "device"."""
     return FALLBACK_NAMES.get(device_kind(device_type), UNKNOWN_KIND_NAME)
-
-
-def display_name(product_name: str | None, device_type: str | None, max_length: int) -> str:
-    """The device's name as a text can carry it: GSM-7 only, cut at a word to `max_length`, or its kind."""
-    name = gsm7_only(product_name or "")
-    if not name:
-        return fallback_name(device_type)
-    if len(name) > max_length:  # cut at a word where there is one
-        name = name[: max_length + 1].rsplit(" ", 1)[0][:max_length]
-    return name
 
 
 Urgency = Literal["empty", "low", "silent", "fine"]

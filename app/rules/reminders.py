@@ -1,5 +1,7 @@
 """The evening reminder, pure: at the user's chosen time, one text naming every tracker expected to run low
-before the same time tomorrow, so it goes on the charger tonight instead of failing tomorrow afternoon."""
+before the same time tomorrow, so it goes on the charger tonight instead of failing tomorrow afternoon.
+
+Which trackers, and when: its words are `app.texts.alert_texts`'s, like every alert's."""
 
 from __future__ import annotations
 
@@ -8,18 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.rules.alerts import MAX_PRODUCT_NAME, AlertSettings, DeviceReading, Text, deliverable, quiet_hours_end
-from app.rules.devices import display_name, is_watched
+from app.rules.alerts import Alert, AlertDevice, AlertSettings, DeviceReading, deliverable, quiet_hours_end
+from app.rules.devices import is_watched
 from app.rules.timezones import zone_named
-from app.texts.alert_texts import LONGEST_KNOWN_AS, render
-from app.texts.languages import LANGUAGES
-from app.texts.segments import is_single_segment
-from app.texts.sms_words import sms_text
 
-# {device} as in every alert (app.texts.alert_texts): "your Pixel Watch 3", or "Sam's …" on an extra number's phone;
-# {devices}: "your Pixel Watch 3 and Charge 6", or "3 of your trackers" when the names would not fit.
-REMINDER_ONE = sms_text("Charge tonight: {device} is at {level}% and should run low before this time tomorrow.")
-REMINDER_MANY = sms_text("Charge tonight: {devices} should run low before this time tomorrow.")
 # A reminder found later than this after its moment (a worker down all evening) is not sent at all.
 LATE_LIMIT = timedelta(hours=1)
 # Expected to get there up to this long after the same time tomorrow still counts: a forecast is a guess, and
@@ -64,7 +58,7 @@ def decide_reminder(
     remind_at: time,
     now: datetime,
     texts_sent_today: int,
-) -> Text | None:
+) -> Alert | None:
     """The evening's one reminder, or None: no device due, too late, in quiet hours, or a gate says no.
 
     Due: watched, not muted, not already in a low episode (it had its low text), and expected to reach
@@ -88,20 +82,6 @@ def decide_reminder(
     if not due:
         return None
     evening = int(f"{local:%Y%m%d}")
-    template, values = reminder_template(due)
-    text = Text("reminder", EVENING, evening, render(template, values), template=template,
-                values=tuple(sorted(values.items())))
-    kept = deliverable([text], {}, settings, now, texts_sent_today).texts
+    named = tuple(AlertDevice(c.reading.product_name, c.reading.device_type, c.level) for c in due)
+    kept = deliverable([Alert("reminder", EVENING, evening, named)], {}, settings, now, texts_sent_today).alerts
     return kept[0] if kept else None
-
-
-def reminder_template(due: list[Candidate]) -> tuple[str, dict[str, object]]:
-    """One device by name and level; several by name; so many that the names would not fit one segment on
-    every phone it may go to (any language, the longest "Sam's" included), by count."""
-    names = [display_name(c.reading.product_name, c.reading.device_type, MAX_PRODUCT_NAME) for c in due]
-    if len(due) == 1:
-        return REMINDER_ONE, {"name": names[0], "level": due[0].level}
-    listed: dict[str, object] = {"names": tuple(names)}
-    if all(is_single_segment(render(REMINDER_MANY, listed, LONGEST_KNOWN_AS, language)) for language in LANGUAGES):
-        return REMINDER_MANY, listed
-    return REMINDER_MANY, {"count": len(due)}

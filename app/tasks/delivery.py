@@ -17,6 +17,7 @@ from app.extensions import db, queues
 from app.models import MessageStatus, OutgoingMessage, User, utcnow
 from app.models.recipients import Recipient
 from app.rules import alerts
+from app.texts.alert_texts import alert_text
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,13 @@ def start_delivery(message: OutgoingMessage) -> None:
 
 
 def queue_alerts(user: User, decision: alerts.AlertDecision) -> None:
-    """Queue each decided alert under its episode's key, once for every number that gets that kind of text."""
-    for text in decision.texts:
-        for recipient in audience.alert_receivers(user, text.kind):
-            key = alerting.text_key(user, text, recipient.id if recipient is not None else None)
-            body = text.body_for(audience.owner_named(recipient), audience.language_of(user, recipient))
-            queue_text(user, text.kind, key, body, text.send_after, recipient)
+    """Queue each decided alert under its episode's key, once for every number that gets that kind of text,
+    written for that number: whose tracker it names, in its language."""
+    for alert in decision.alerts:
+        for recipient in audience.alert_receivers(user, alert.kind):
+            key = alerting.text_key(user, alert, recipient.id if recipient is not None else None)
+            body = alert_text(alert, audience.owner_named(recipient), audience.language_of(user, recipient))
+            queue_text(user, alert.kind, key, body, alert.send_after, recipient)
 
 
 def deliver_text(message_id: int) -> Delivery:

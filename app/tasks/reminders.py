@@ -60,9 +60,9 @@ def send_evening_reminder(user_id: int, now: datetime | None = None) -> bool:
     user = db.session.get(User, user_id)
     if user is None or user.connection_state is not ConnectionState.CONNECTED:
         return False
-    text = alerting.reminder_for(user, now or utcnow())
-    if text is None:
+    reminder = alerting.reminder_for(user, now or utcnow())
+    if reminder is None:
         return False
     # Like every alert: once to the account's number and once to each extra number that chose reminders.
-    queue_alerts(user, alerts.AlertDecision((text,), {}))
+    queue_alerts(user, alerts.AlertDecision((reminder,), {}))
     return True

@@ -91,7 +91,7 @@ def text_silent_user(user_id: int, now: datetime, hours: int) -> int:
     queue_alerts(user, decision)
     alerting.store_states(devices, decision)
     db.session.commit()
-    return len(decision.texts)
+    return len(decision.alerts)
 
 
 def backstop_due(now: datetime) -> tuple:

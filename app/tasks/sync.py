@@ -125,9 +125,9 @@ def sync_user(user: User) -> SyncOutcome:
         "type": "readings",
         "devices": [{"id": device.id, "battery_level": device.battery_level, "battery_status": device.battery_status}
                     for device in devices],
-        "texts": len(decision.texts),
+        "texts": len(decision.alerts),
     })
-    log.info("user %s synced: %d devices, %d texts", user.id, len(devices), len(decision.texts))
+    log.info("user %s synced: %d devices, %d texts", user.id, len(devices), len(decision.alerts))
     return SyncOutcome.SYNCED
 
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from functools import cache
 
 from app.rules.alerts import DeviceReading
-from app.rules.devices import display_name
 from app.texts.languages import LANGUAGES
-from app.texts.segments import as_sent, gsm7_only, is_single_segment, to_gsm7
+from app.texts.names import display_name, person_name
+from app.texts.segments import as_sent, is_single_segment, to_gsm7
 from app.texts.sms_words import filled, sms_text, words
 
 VERIFICATION = sms_text(
@@ -87,11 +87,11 @@ def redacted(body: str) -> str:
 
 
 def recipient_code_text(name: str, code: str, language: str = "en") -> str:
-    return say(RECIPIENT_CODE, language, name=gsm7_only(name) or name, code=code)
+    return say(RECIPIENT_CODE, language, name=person_name(name), code=code)
 
 
 def recipient_welcome_text(name: str, language: str = "en") -> str:
-    return say(RECIPIENT_WELCOME, language, name=gsm7_only(name) or name)
+    return say(RECIPIENT_WELCOME, language, name=person_name(name))
 
 
 def device_level(device: DeviceReading, language: str = "en") -> str:

@@ -14,6 +14,7 @@ from app.models import BatteryReading, ConnectionState, Device, OutgoingMessage,
 from app.models.recipients import Recipient
 from app.rules import alerts, reminders
 from app.tasks.reminders import remind_due_users, send_evening_reminder
+from app.texts.alert_texts import alert_text
 from app.web.dashboard.presenting import dashboard_parts
 from tests.support.factories import make_device, make_user
 
@@ -37,8 +38,8 @@ def test_a_low_text_says_how_long_is_left_from_the_devices_own_history(app):
     device = low_device(user, now)
     drained_history(device, rate=3, hours=24, ends_at=18, now=now)
     decision = alerting.decide_for(user, [device], now, alerts.decide)
-    (text,) = decision.texts
-    assert text.body == "Battery low: your Charge 6 is at 18%, about 6 hours left. Charge it soon."
+    (alert,) = decision.alerts
+    assert alert_text(alert) == "Battery low: your Charge 6 is at 18%, about 6 hours left. Charge it soon."
 
 
 def test_a_device_with_too_little_history_gets_the_plain_low_text(app):
@@ -46,8 +47,8 @@ def test_a_device_with_too_little_history_gets_the_plain_low_text(app):
     user = make_user()
     device = low_device(user, now)
     drained_history(device, rate=3, hours=2, ends_at=18, now=now)
-    (text,) = alerting.decide_for(user, [device], now, alerts.decide).texts
-    assert text.body == "Battery low: your Charge 6 is at 18%. Charge it soon so it keeps tracking."
+    (alert,) = alerting.decide_for(user, [device], now, alerts.decide).alerts
+    assert alert_text(alert) == "Battery low: your Charge 6 is at 18%. Charge it soon so it keeps tracking."
 
 
 def reminder_rows(user: User) -> list[OutgoingMessage]:

@@ -115,5 +115,5 @@ def test_a_trackers_own_level_decides_its_low_text_and_a_muted_tracker_gets_none
     own_level = make_device(user, "Pixel Watch 3", battery_status="Medium", battery_level=35, alert_level=40)
     muted = make_device(user, "Charge 6", battery_status="Low", battery_level=10, muted=True)
     decision = alerting.decide_for(user, [own_level, muted], now, alerts.decide)
-    assert [text.device_key for text in decision.texts] == [str(own_level.id)]
+    assert [alert.device_key for alert in decision.alerts] == [str(own_level.id)]
     assert decision.states[str(muted.id)].in_low  # muted: the episode still opens, so unmuting sends no stale text

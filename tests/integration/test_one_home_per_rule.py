@@ -68,5 +68,5 @@ def test_alerts_and_the_dashboard_agree_on_which_devices_are_low(app, status, le
     device = make_device(user, "Charge 6", battery_status=status, battery_level=level)
     decision = alerts.decide([alerting.reading_of(device)], {}, alerting.alert_settings(user), utcnow(), 0)
     (card,) = dashboard_parts(user, 7)["cards"]
-    assert (bool(decision.texts), card["low"]) == (low, low)
+    assert (bool(decision.alerts), card["low"]) == (low, low)
     db.session.rollback()

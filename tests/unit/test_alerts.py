@@ -6,19 +6,18 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from app.rules.alerts import (
+    AlertDevice,
     AlertSettings,
     DeviceReading,
     EpisodeState,
     decide,
     decide_silence,
 )
-from app.texts.segments import is_single_gsm7_segment
 
 UTC = UTC
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True)
 LONGEST_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel Aluminium Case with Active Band"
-CUT_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel"
 NO_STATE = EpisodeState()
 OPEN = EpisodeState(episode=1, in_low=True)
 OPEN_EMPTY = EpisodeState(episode=1, in_low=True, empty_sent=True)
@@ -85,7 +84,7 @@ def test_which_devices_count(device, settings, judged, texted):
     decision = decide([device], {}, settings, NOW, texts_sent_today=0)
 
     assert (device.device_key in decision.states) is judged
-    assert len(decision.texts) == (1 if texted else 0)
+    assert len(decision.alerts) == (1 if texted else 0)
 
 
 def test_an_ignored_device_keeps_its_remembered_state():
@@ -94,7 +93,7 @@ def test_an_ignored_device_keeps_its_remembered_state():
     decision = decide([forgotten], {"charge-6": OPEN}, ACTIVE, NOW, texts_sent_today=0)
 
     assert decision.states == {}
-    assert decision.texts == ()
+    assert decision.alerts == ()
 
 
 @pytest.mark.parametrize(
@@ -120,7 +119,7 @@ def test_when_a_reading_is_low(status, level, threshold, kind):
 
     decision = decide([device], {}, settings, NOW, texts_sent_today=0)
 
-    assert [text.kind for text in decision.texts] == ([kind] if kind else [])
+    assert [alert.kind for alert in decision.alerts] == ([kind] if kind else [])
 
 
 @pytest.mark.parametrize(
@@ -183,7 +182,7 @@ def test_one_text_per_low_battery_episode(before, device, threshold, after, kind
     decision = decide([device], {device.device_key: before}, settings, NOW, texts_sent_today=0)
 
     assert decision.states == {device.device_key: after}
-    assert [(text.kind, text.episode) for text in decision.texts] == ([(kind, after.episode)] if kind else [])
+    assert [(alert.kind, alert.episode) for alert in decision.alerts] == ([(kind, after.episode)] if kind else [])
 
 
 def test_each_device_in_a_sync_is_judged_on_its_own():
@@ -193,7 +192,7 @@ def test_each_device_in_a_sync_is_judged_on_its_own():
     decision = decide([LOW, watch], states, ACTIVE, NOW, texts_sent_today=0)
 
     assert decision.states == {"charge-6": replace(OPEN, episode=2), "pixel-watch": NO_STATE}
-    assert [(text.device_key, text.episode) for text in decision.texts] == [("charge-6", 2)]
+    assert [(alert.device_key, alert.episode) for alert in decision.alerts] == [("charge-6", 2)]
 
 
 @pytest.mark.parametrize(
@@ -264,8 +263,8 @@ def test_quiet_hours_hold_the_text(time_zone, quiet, now, send_after):
 
     decision = decide([device], {}, settings, now, texts_sent_today=0)
 
-    (text,) = decision.texts
-    assert text.send_after == send_after
+    (alert,) = decision.alerts
+    assert alert.send_after == send_after
     assert send_after is None or send_after.utcoffset() == timedelta(0)
 
 
@@ -276,8 +275,8 @@ def test_a_held_text_is_decided_at_once_so_the_morning_sends_no_second_one():
     morning = decide([LOW], night.states, settings, at(2026, 6, 23, 7), texts_sent_today=1)
 
     assert night.states == {"charge-6": OPEN}
-    assert len(night.texts) == 1
-    assert morning.texts == ()
+    assert len(night.alerts) == 1
+    assert morning.alerts == ()
 
 
 @pytest.mark.parametrize(
@@ -296,10 +295,10 @@ def test_gates_stop_texts_but_the_episode_still_advances(gate, texted):
     during = decide([LOW], {}, gated, NOW, texts_sent_today=0)
     resumed = decide([LOW], during.states, ACTIVE, NOW + timedelta(hours=1), texts_sent_today=0)
 
-    assert len(during.texts) == (1 if texted else 0)
+    assert len(during.alerts) == (1 if texted else 0)
     assert during.states == {"charge-6": OPEN}
     assert during.dropped_for_cap == 0
-    assert resumed.texts == (), "on resume a stale episode must not fire a late text"
+    assert resumed.alerts == (), "on resume a stale episode must not fire a late text"
 
 
 def low_device(number, battery_status="Low"):
@@ -325,7 +324,7 @@ def test_daily_cap(sent_today, daily_cap, devices, kinds, dropped):
 
     decision = decide(devices, {}, settings, NOW, texts_sent_today=sent_today)
 
-    assert [text.kind for text in decision.texts] == kinds
+    assert [alert.kind for alert in decision.alerts] == kinds
     assert decision.dropped_for_cap == dropped
     assert all(state.in_low for state in decision.states.values())
 
@@ -335,75 +334,49 @@ def test_a_text_dropped_for_the_cap_is_not_sent_the_next_day():
     tomorrow = decide([LOW], today.states, ACTIVE, NOW + timedelta(days=1), texts_sent_today=0)
 
     assert today.dropped_for_cap == 1
-    assert tomorrow.texts == ()
+    assert tomorrow.alerts == ()
 
 
 @pytest.mark.parametrize(
-    ("device", "words"),
+    ("device", "about", "time_left"),
     [
-        pytest.param(LOW, ["Charge 6", "18%", "Charge it"], id="a low text names the device, its level and what to do"),
-        pytest.param(replace(LOW, battery_level=None), ["Charge 6", "Charge it"], id="a low text without a level"),
+        pytest.param(LOW, AlertDevice("Charge 6", "TRACKER", 18), None, id="a low alert tells the device and its level"),
         pytest.param(
-            reading(battery_status="Empty", battery_level=3), ["Charge 6", "3%", "Charge it now"],
-            id="an empty text at 3 percent",
-        ),
-        pytest.param(EMPTY, ["Charge 6", "Charge it now"], id="an empty text without a level"),
-        pytest.param(replace(LOW, product_name=None), ["your tracker"], id="a tracker with no product name"),
-        pytest.param(
-            replace(LOW, product_name=None, device_type="WATCH"), ["your watch"],
-            id="a watch with no product name",
+            replace(LOW, battery_level=150), AlertDevice("Charge 6", "TRACKER", None), None,
+            id="a level outside 0 to 100 is told as unknown",
         ),
         pytest.param(
-            replace(LOW, product_name="  ", device_type="RING"), ["your device"],
-            id="an unknown device with a blank name",
-        ),
-        pytest.param(replace(LOW, product_name="\U0001F50B"), ["your tracker"], id="a name of only emoji falls back"),
-        pytest.param(
-            replace(LOW, product_name="Versa\u2122 4 \u2013 \u201cBlack\u201d \U0001F50B"), ['Versa 4 - "Black"'],
-            id="typographic characters in a name become plain ones",
+            replace(LOW, product_name=None, device_type="WATCH"), AlertDevice(None, "WATCH", 18), None,
+            id="a device the platform gives no name is told by its type",
         ),
         pytest.param(
-            replace(LOW, product_name=LONGEST_NAME), [CUT_NAME, "18%"],
-            id="a long low name is cut",
+            replace(LOW, product_name=LONGEST_NAME), AlertDevice(LONGEST_NAME, "TRACKER", 18), None,
+            id="a long name is told whole: its words cut it",
         ),
         pytest.param(
-            reading(product_name=LONGEST_NAME, battery_status="Empty", battery_level=100), [CUT_NAME, "100%"],
-            id="a long empty name at the widest level is cut",
+            replace(LOW, empty_at=NOW + timedelta(hours=14)), AlertDevice("Charge 6", "TRACKER", 18),
+            timedelta(hours=14), id="a confident forecast tells the time left",
         ),
         pytest.param(
-            replace(EMPTY, product_name=LONGEST_NAME), [CUT_NAME],
-            id="a long empty name without a level is cut",
+            replace(LOW, empty_at=NOW), AlertDevice("Charge 6", "TRACKER", 18), None,
+            id="a forecast that says it is already empty promises no time",
         ),
-        pytest.param(
-            replace(LOW, product_name=LONGEST_NAME, battery_level=None), [CUT_NAME],
-            id="a long low name without a level is cut",
-        ),
+        pytest.param(EMPTY, AlertDevice("Charge 6", "TRACKER", None), None, id="an empty alert without a level"),
     ],
 )
-def test_battery_texts_fit_one_sms_segment(device, words):
-    (text,) = decide([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
+def test_an_alert_tells_the_device_its_level_and_the_time_left(device, about, time_left):
+    (alert,) = decide([device], {}, ACTIVE, NOW, texts_sent_today=0).alerts
 
-    assert is_single_gsm7_segment(text.body), text.body
-    for word in words:
-        assert word in text.body
+    assert (alert.devices, alert.time_left, alert.silent_for) == ((about,), time_left, None)
 
 
-@pytest.mark.parametrize(
-    ("text", "single"),
-    [
-        pytest.param("x" * 160, True, id="160 plain characters fit"),
-        pytest.param("x" * 161, False, id="161 characters take two segments"),
-        pytest.param("Your Charge 6 is at 18%. £ and é are GSM-7.", True, id="GSM-7 accents and pound sign fit"),
-        pytest.param("It\u2019s low", False, id="a curly quote forces UCS-2"),
-        pytest.param("Low \U0001F50B", False, id="an emoji forces UCS-2"),
-        pytest.param("5 \u20ac", True, id="the euro sign is GSM-7 through the extension table"),
-        pytest.param("a [b]", True, id="brackets are GSM-7 through the extension table"),
-        pytest.param("x" * 159 + "\u20ac", False, id="159 characters and a euro sign are 161 septets"),
-        pytest.param("", True, id="an empty text fits"),
-    ],
-)
-def test_is_single_gsm7_segment(text, single):
-    assert is_single_gsm7_segment(text) is single
+def test_a_silence_alert_tells_how_long_the_device_has_been_silent():
+    silent = reading(last_sync_at=NOW - timedelta(hours=30, minutes=5))
+
+    (alert,) = decide_silence([silent], {}, ACTIVE, NOW, texts_sent_today=0).alerts
+
+    assert (alert.kind, alert.devices, alert.time_left, alert.silent_for) == (
+        "silent", (AlertDevice("Charge 6", "TRACKER", 60),), None, timedelta(hours=30, minutes=5))
 
 
 SILENT_ONCE = EpisodeState(silence=1, silent_sent=True)
@@ -482,26 +455,7 @@ def test_went_silent(before, device, settings, silence_hours, after, texted):
 
     assert decision.states == ({} if after is None else {device.device_key: after})
     expected = [("silent", device.device_key, after.silence)] if texted else []
-    assert [(text.kind, text.device_key, text.episode) for text in decision.texts] == expected
-
-
-@pytest.mark.parametrize(
-    ("silent_for", "words"),
-    [
-        pytest.param(timedelta(hours=24), ["24 hours"], id="a day is told in hours"),
-        pytest.param(timedelta(hours=47, minutes=59), ["47 hours"], id="just under two days is told in hours"),
-        pytest.param(timedelta(hours=48), ["2 days"], id="two days is told in days"),
-        pytest.param(timedelta(days=30), ["30 days"], id="the longest silence we judge is told in days"),
-    ],
-)
-def test_silent_texts_fit_one_sms_segment(silent_for, words):
-    device = reading(product_name=LONGEST_NAME, last_sync_at=NOW - silent_for)
-
-    (text,) = decide_silence([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
-
-    assert is_single_gsm7_segment(text.body), text.body
-    for word in [CUT_NAME, "charge it", *words]:
-        assert word in text.body
+    assert [(alert.kind, alert.device_key, alert.episode) for alert in decision.alerts] == expected
 
 
 def test_silent_texts_respect_quiet_hours_and_the_cap():
@@ -510,7 +464,7 @@ def test_silent_texts_respect_quiet_hours_and_the_cap():
 
     decision = decide_silence(silent, {}, settings, at(2026, 6, 22, 23), texts_sent_today=1)
 
-    assert [(text.device_key, text.send_after) for text in decision.texts] == [("a", at(2026, 6, 23, 6))]
+    assert [(alert.device_key, alert.send_after) for alert in decision.alerts] == [("a", at(2026, 6, 23, 6))]
     assert decision.dropped_for_cap == 2
     assert all(state.silent_sent for state in decision.states.values())
 
@@ -519,31 +473,3 @@ def test_silent_texts_respect_quiet_hours_and_the_cap():
 def test_a_naive_now_is_refused(decide_function):
     with pytest.raises(ValueError, match="timezone-aware"):
         decide_function([LOW], {}, ACTIVE, datetime(2026, 6, 22, 12), 0)
-
-
-@pytest.mark.parametrize(
-    ("device", "rule", "owner", "words"),
-    [
-        pytest.param(LOW, decide, None, "Battery low: your Charge 6 is at 18%.", id="the account's own low text"),
-        pytest.param(LOW, decide, "Sam", "Battery low: Sam's Charge 6 is at 18%.", id="someone else's low text"),
-        pytest.param(EMPTY, decide, "Sam", "Battery empty: Sam's Charge 6 is about to switch off.",
-                     id="someone else's empty text without a level"),
-        pytest.param(reading(last_sync_at=NOW - timedelta(hours=30)), decide_silence, "Sam",
-                     "Sam's Charge 6 has not synced for 30 hours.", id="a silence text opens with whose tracker"),
-        pytest.param(reading(last_sync_at=NOW - timedelta(hours=30)), decide_silence, None,
-                     "Your Charge 6 has not synced for 30 hours.", id="the account's silence text opens with Your"),
-    ],
-)
-def test_the_same_alert_names_whose_tracker_it_is_for_each_number(device, rule, owner, words):
-    (text,) = rule([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
-
-    assert text.body_for(owner).startswith(words)
-    assert text.body_for(None) == text.body
-
-
-def test_an_alert_to_someone_else_with_the_longest_name_fits_one_segment():
-    device = reading(product_name=LONGEST_NAME, battery_status="Empty", battery_level=0)
-
-    (text,) = decide([device], {}, ACTIVE, NOW, texts_sent_today=0).texts
-
-    assert is_single_gsm7_segment(text.body_for("A" * 24)), text.body_for("A" * 24)

@@ -24,23 +24,23 @@ DEVICE = DeviceReading("watch", "WATCH", "Pixel Watch 3", "Medium", 35, NOW)
 )
 def test_a_devices_own_alert_level_replaces_the_accounts(level, own_level, texted):
     reading = replace(DEVICE, battery_level=level, threshold_percent=own_level)
-    assert bool(decide([reading], {}, ACCOUNT, NOW, 0).texts) is texted
+    assert bool(decide([reading], {}, ACCOUNT, NOW, 0).alerts) is texted
 
 
 def test_a_muted_device_gets_no_low_text_but_its_episode_moves_on():
     decision = decide([replace(DEVICE, battery_level=10, muted=True)], {}, ACCOUNT, NOW, 0)
-    assert decision.texts == ()
+    assert decision.alerts == ()
     assert decision.states["watch"] == EpisodeState(episode=1, in_low=True)
 
 
 def test_a_muted_device_gets_no_silence_text_but_the_silence_is_counted():
     silent = replace(DEVICE, muted=True, last_sync_at=NOW - timedelta(hours=30))
     decision = decide_silence([silent], {}, ACCOUNT, NOW, 0)
-    assert decision.texts == ()
+    assert decision.alerts == ()
     assert decision.states["watch"] == EpisodeState(silence=1, silent_sent=True)
 
 
 def test_muting_one_device_leaves_the_others_texted():
     other = replace(DEVICE, device_key="band", product_name="Charge 6", battery_level=12)
     decision = decide([replace(DEVICE, battery_level=10, muted=True), other], {}, ACCOUNT, NOW, 0)
-    assert [text.device_key for text in decision.texts] == ["band"]
+    assert [alert.device_key for alert in decision.alerts] == ["band"]

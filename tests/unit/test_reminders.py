@@ -7,7 +7,7 @@ import pytest
 
 from app.rules.alerts import AlertSettings, DeviceReading
 from app.rules.reminders import SAFETY_MARGIN, Candidate, decide_reminder, last_moment, next_moment
-from app.texts.alert_texts import LONGEST_KNOWN_AS
+from app.texts.alert_texts import LONGEST_KNOWN_AS, alert_text
 from app.texts.segments import is_single_gsm7_segment
 
 ZONE = "America/New_York"
@@ -26,9 +26,9 @@ def reminder(candidates=(WATCH,), settings=ACTIVE, now=EVENING, sent_today=0, re
 
 
 def test_a_tracker_due_before_this_time_tomorrow_gets_one_reminder_keyed_by_the_evening():
-    text = reminder()
-    assert text.body == "Charge tonight: your Pixel Watch 3 is at 45% and should run low before this time tomorrow."
-    assert (text.kind, text.device_key, text.episode, text.send_after) == ("reminder", "evening", 20260622, None)
+    alert = reminder()
+    assert alert_text(alert) == "Charge tonight: your Pixel Watch 3 is at 45% and should run low before this time tomorrow."
+    assert (alert.kind, alert.device_key, alert.episode, alert.send_after) == ("reminder", "evening", 20260622, None)
 
 
 @pytest.mark.parametrize(
@@ -78,16 +78,16 @@ def test_one_text_names_every_tracker_due_and_none_that_lasts():
     band = replace(WATCH, reading=replace(WATCH.reading, device_key="2", product_name="Charge 6"))
     lasting = replace(WATCH, reading=replace(WATCH.reading, device_key="3", product_name="Inspire 3"),
                       reaches_alert_at=TOMORROW + timedelta(hours=5))  # lasts
-    text = reminder([WATCH, band, lasting])
-    assert text.body == "Charge tonight: your Pixel Watch 3 and Charge 6 should run low before this time tomorrow."
+    alert = reminder([WATCH, band, lasting])
+    assert [device.product_name for device in alert.devices] == ["Pixel Watch 3", "Charge 6"]
+    assert alert_text(alert) == "Charge tonight: your Pixel Watch 3 and Charge 6 should run low before this time tomorrow."
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 6])
 def test_the_reminder_with_the_longest_names_is_one_segment(count):
     due = [replace(WATCH, level=100, reading=replace(WATCH.reading, device_key=str(n), product_name=LONGEST_NAME))
            for n in range(count)]
-    text = reminder(due)
-    body, someone_elses = text.body, text.body_for(LONGEST_KNOWN_AS)
+    body, someone_elses = alert_text(reminder(due)), alert_text(reminder(due), LONGEST_KNOWN_AS)
     assert is_single_gsm7_segment(body), body
     # An extra number's phone gets the same form, naming the longest "Sam's" we allow.
     assert is_single_gsm7_segment(someone_elses), someone_elses

@@ -2,7 +2,16 @@
 
 import pytest
 
-from app.texts.segments import as_sent, encoding, gsm7_only, is_single_segment, length, segment_count, to_gsm7
+from app.texts.segments import (
+    as_sent,
+    encoding,
+    gsm7_only,
+    is_single_gsm7_segment,
+    is_single_segment,
+    length,
+    segment_count,
+    to_gsm7,
+)
 
 EURO = "\u20ac"
 EMOJI = "\U0001F50B"  # a battery, outside the BMP: two UTF-16 code units
@@ -75,3 +84,21 @@ def test_a_name_keeps_to_the_basic_set_so_each_letter_costs_one_septet():
 )
 def test_a_text_goes_as_written_when_that_costs_one_segment_else_in_gsm7_letters(text, sent):
     assert as_sent(text) == sent
+
+
+@pytest.mark.parametrize(
+    ("text", "single"),
+    [
+        pytest.param("x" * 160, True, id="160 plain characters fit"),
+        pytest.param("x" * 161, False, id="161 characters take two segments"),
+        pytest.param("Your Charge 6 is at 18%. £ and é are GSM-7.", True, id="GSM-7 accents and pound sign fit"),
+        pytest.param("It\u2019s low", False, id="a curly quote forces UCS-2"),
+        pytest.param("Low \U0001F50B", False, id="an emoji forces UCS-2"),
+        pytest.param("5 \u20ac", True, id="the euro sign is GSM-7 through the extension table"),
+        pytest.param("a [b]", True, id="brackets are GSM-7 through the extension table"),
+        pytest.param("x" * 159 + "\u20ac", False, id="159 characters and a euro sign are 161 septets"),
+        pytest.param("", True, id="an empty text fits"),
+    ],
+)
+def test_is_single_gsm7_segment(text, single):
+    assert is_single_gsm7_segment(text) is single

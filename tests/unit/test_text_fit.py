@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.rules.alerts import MAX_PRODUCT_NAME, AlertSettings, DeviceReading, decide, decide_silence
-from app.rules.reminders import REMINDER_MANY, REMINDER_ONE, Candidate, decide_reminder
+from app.rules.alerts import AlertSettings, DeviceReading, decide, decide_silence
+from app.rules.reminders import Candidate, decide_reminder
 from app.texts import alert_texts, wording
-from app.texts.alert_texts import ALERT_TEMPLATES, LONGEST_KNOWN_AS, render
+from app.texts.alert_texts import ALERT_TEMPLATES, LONGEST_KNOWN_AS, REMINDER_MANY, REMINDER_ONE, alert_text, render
 from app.texts.languages import LANGUAGES
+from app.texts.names import MAX_PRODUCT_NAME
 from app.texts.segments import as_sent, encoding, is_single_segment, segment_count
 from app.texts.wording import Reply, reply_answered, reply_keyword
 
@@ -108,9 +109,9 @@ def test_french_elides_de_before_a_name_that_opens_with_a_vowel():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_name_gsm7_cannot_carry_is_written_in_latin_letters_so_the_alert_stays_one_segment(owner, language):
     reading = DeviceReading("d", "TRACKER", LONGEST_NAME, "Low", 15)
-    (text,) = decide([reading], {}, ACTIVE, NOW, 0).texts
+    (alert,) = decide([reading], {}, ACTIVE, NOW, 0).alerts
 
-    body = text.body_for(owner, language)
+    body = alert_text(alert, owner, language)
 
     assert encoding(body) == "GSM-7" and is_single_segment(body), body
     assert any(latin in body for latin in ("Sergey Ivanovich", "Zoe", "WangWei"))
@@ -139,8 +140,8 @@ def test_the_time_left_is_said_by_babel_in_the_readers_language(language, hours,
 )
 def test_the_silence_text_says_how_long_in_the_readers_language(language, quiet, said):
     reading = DeviceReading("d", "TRACKER", "Charge 6", "High", 80, last_sync_at=NOW - timedelta(hours=quiet, minutes=5))
-    (text,) = decide_silence([reading], {}, ACTIVE, NOW, 0).texts
-    assert text.body_for(None, language).startswith(said)
+    (alert,) = decide_silence([reading], {}, ACTIVE, NOW, 0).alerts
+    assert alert_text(alert, None, language).startswith(said)
 
 
 def test_the_reminder_names_trackers_only_when_the_names_fit_in_every_language():
@@ -150,10 +151,10 @@ def test_the_reminder_names_trackers_only_when_the_names_fit_in_every_language()
     evening = AlertSettings(phone_verified=True, connected=True, time_zone="UTC")
     at = NOW.time()
     two = decide_reminder([candidate("a", "Pixel Watch 3"), candidate("b", "Charge 6")], evening, at, NOW, 0)
-    assert two.body_for("Sam", "es") == (
+    assert alert_text(two, "Sam", "es") == (
         "Carga esta noche: los Pixel Watch 3 y Charge 6 de Sam tendran bateria baja antes de mañana a esta hora.")
     many = decide_reminder([candidate(str(n), LONGEST_NAME) for n in range(3)], evening, at, NOW, 0)
-    assert many.body_for(None, "de") == "Heute laden: 3 deiner Tracker werden wohl vor morgen um diese Zeit schwach."
+    assert alert_text(many, None, "de") == "Heute laden: 3 deiner Tracker werden wohl vor morgen um diese Zeit schwach."
 
 
 @pytest.mark.parametrize(

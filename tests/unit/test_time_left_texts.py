@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.rules.alerts import AlertSettings, DeviceReading, EpisodeState, decide
-from app.rules.drain import time_left
-from app.texts.alert_texts import LONGEST_KNOWN_AS
+from app.texts.alert_texts import LONGEST_KNOWN_AS, alert_text, time_left
 from app.texts.segments import is_single_gsm7_segment
 
 NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
@@ -17,9 +16,8 @@ LOW = DeviceReading("charge-6", "TRACKER", "Charge 6", "Low", 18, NOW, empty_at=
 
 
 def low_text(reading, settings=ACTIVE):
-    decision = decide([reading], {}, settings, NOW, 0)
-    (text,) = decision.texts
-    return text.body
+    (alert,) = decide([reading], {}, settings, NOW, 0).alerts
+    return alert_text(alert)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +34,7 @@ def low_text(reading, settings=ACTIVE):
     ],
 )
 def test_time_left_is_said_in_hours_then_days(hours, words):
-    assert time_left(hours) == words
+    assert time_left(hours, "en") == words
 
 
 def test_a_confident_forecast_puts_the_time_left_in_the_low_text():
@@ -65,10 +63,10 @@ def test_without_a_sure_time_the_text_promises_none(reading, expected):
 def test_the_low_text_with_the_longest_name_and_any_time_is_one_segment(hours, level):
     reading = replace(LOW, product_name=LONGEST_NAME, battery_level=level, empty_at=NOW + timedelta(hours=hours))
     body = low_text(reading)
-    assert time_left(hours) in body
+    assert time_left(hours, "en") in body
     assert is_single_gsm7_segment(body), body
-    (text,) = decide([reading], {}, ACTIVE, NOW, 0).texts
-    someone_elses = text.body_for(LONGEST_KNOWN_AS)  # the same text on an extra number's phone
+    (alert,) = decide([reading], {}, ACTIVE, NOW, 0).alerts
+    someone_elses = alert_text(alert, LONGEST_KNOWN_AS)  # the same text on an extra number's phone
     assert is_single_gsm7_segment(someone_elses), someone_elses
 
 

@@ -63,16 +63,6 @@ class NoForecast:
     reason: Reason
 
 
-def time_left(hours: float) -> str:
-    """How long is left, in the words every text and the dashboard use: "about 14 hours left"."""
-    unit, count = rounded_time_left(hours)
-    if unit == "under an hour":
-        return "less than an hour left"
-    if unit == "hours":
-        return f"about {count} hour{'s' if count != 1 else ''} left"
-    return f"about {count} days left"
-
-
 def rounded_time_left(hours: float) -> tuple[Literal["under an hour", "hours", "days"], int]:
     """How long is left as it is said: under an hour, whole hours under a day and a half, else whole days."""
     if hours < 1:
@@ -142,4 +132,4 @@ def _level_now(current: Stretch | None, last_level: int, profile: tuple[float, .
     return median(level - drained(read_at, end, profile) for read_at, level in current.points[-ANCHOR_POINTS:])
 
 
-__all__ = ["CHARGE_RISE", "MAX_GAP", "Forecast", "NoForecast", "Reading", "forecast", "time_left"]
+__all__ = ["CHARGE_RISE", "MAX_GAP", "Forecast", "NoForecast", "Reading", "forecast", "rounded_time_left"]

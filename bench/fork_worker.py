@@ -11,6 +11,7 @@ from rq.worker import HerokuWorker
 from app import create_app
 from app.config import ConfigError
 from app.extensions import QUEUE_NAMES, db, queues
+from app.tasks import worker as service_worker
 from app.tasks.sweeps import is_sweep, resume_lost_sweep
 
 # RQ's scheduler lock outlives a SIGKILLed holder by 61 s, and an idle worker only tries to take
@@ -97,8 +98,6 @@ def main(burst: bool = False, scheduler_seconds: float | None = None) -> None:
         worker.imminent_shutdown_delay = int(app.config["JOB_GRACE_SECONDS"])
         if scheduler_seconds is not None:
             # The service's scheduler (worker.py), so that the two models differ only in how a job is run.
-            import worker as service_worker
-
             service_worker.SCHEDULER_SECONDS = scheduler_seconds
             worker._start_scheduler = service_worker.AppWorker._start_scheduler.__get__(worker)
         # The first maintenance pass, at start, schedules the sweep if none is coming.

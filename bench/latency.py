@@ -3,7 +3,7 @@
 Open loop: `rate` users a second have a tracker go low and sync; the emulator pushes to our gunicorn and we time
 push → text submitted to the (emulated) Vonage, each platform and Vonage call taking L. Each case runs real
 workers of one model: `worker.py` (jobs run in the worker's process, RQ's SimpleWorker) or `bench/fork_worker.py`
-(the worker as it was before: RQ's HerokuWorker, a work horse forked per job).
+(the same worker class with a work horse forked per job, as the worker ran before).
 
     .venv/bin/python -m bench.pipeline latency [--latency-ms 100] [--rate 1.5] [--seconds 30] [--workers 1 4]
 """

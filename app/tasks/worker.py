@@ -6,6 +6,8 @@ kept as `bench/fork_worker.py` for the benchmark) cost about 0.1 s a job on the 
 (fork, a new database and Redis connection, docs/benchmarks.md "End to end").
 """
 
+from __future__ import annotations
+
 import signal
 import threading
 import time
@@ -13,12 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import Flask
 from rq.exceptions import ShutDownImminentException
 from rq.job import JobStatus
 from rq.scheduler import RQScheduler
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
-from app.extensions import db
+from app.extensions import QUEUE_NAMES, db, queues
 from app.tasks.sweeps import is_sweep, resume_lost_sweep
 
 # RQ's scheduler lock outlives a SIGKILLed holder by 61 s (less here: SCHEDULER_GONE_AFTER_SECONDS), and an
@@ -47,8 +50,10 @@ return 0
 
 
 class FrequentScheduler(RQScheduler):
-    """RQ's scheduler, looking for due jobs every SCHEDULER_SECONDS. Its locks and heartbeat keep RQ's whole-second
+    """RQ's scheduler, looking for due jobs every `look_seconds`. Its locks and heartbeat keep RQ's whole-second
     interval (their TTLs are `interval + 60` seconds, and Redis takes whole seconds)."""
+
+    look_seconds = SCHEDULER_SECONDS
 
     def work(self):
         self._install_signal_handlers()
@@ -61,7 +66,7 @@ class FrequentScheduler(RQScheduler):
                 self.heartbeat()
                 beaten = time.monotonic()
             self.enqueue_scheduled_jobs()
-            time.sleep(SCHEDULER_SECONDS)
+            time.sleep(self.look_seconds)
         self.stop()
 
     def release_dead_holders_locks(self) -> None:
@@ -87,12 +92,28 @@ class AppWorker(SimpleWorker):
 
     interrupted_by_shutdown = False
     job_in_hand = False
+    scheduler_look_seconds = SCHEDULER_SECONDS
+
+    @classmethod
+    def for_app(cls, app: Flask) -> AppWorker:
+        """The worker `python worker.py` runs, inside the app's context: every queue, the intervals above, the
+        app's JOB_GRACE_SECONDS."""
+        worker = cls(
+            [queues.queue(name) for name in QUEUE_NAMES], connection=queues.redis,
+            worker_ttl=WORKER_TTL_SECONDS, maintenance_interval=MAINTENANCE_SECONDS,
+            job_monitoring_interval=MONITOR_SECONDS,
+            # RQ logs each job as "func(args)" at INFO; a reply's arguments are a phone number and its text.
+            log_job_description=False,
+        )
+        worker.imminent_shutdown_delay = int(app.config["JOB_GRACE_SECONDS"])
+        return worker
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None):
         # As RQ's own, with a shorter look interval (RQ's takes no interval).
         self.scheduler = FrequentScheduler(
             self.queues, connection=self.connection, serializer=self.serializer,
             logging_level=logging_level if logging_level is not None else self.log.level)
+        self.scheduler.look_seconds = self.scheduler_look_seconds
         self.scheduler.release_dead_holders_locks()
         self.scheduler.acquire_locks()
         if self.scheduler.acquired_locks:
@@ -113,6 +134,13 @@ class AppWorker(SimpleWorker):
         resume_lost_sweep(alive_within=WORKER_GONE_AFTER)
 
     def execute_job(self, job, queue):
+        self.run_job(job, queue)
+        if is_sweep(job.id):
+            # A sweep cut short never ran its `finally`: see to its successor now, not a pass later.
+            resume_lost_sweep(alive_within=WORKER_GONE_AFTER)
+
+    def run_job(self, job, queue) -> None:
+        """Run the job here, in the worker's own process, its heartbeats kept by a thread beside it."""
         self.job_in_hand = True
         try:
             with self.heartbeats_while_running(job):
@@ -121,9 +149,6 @@ class AppWorker(SimpleWorker):
             self.job_in_hand = False
             # The next job must not see this one's objects or an unfinished transaction.
             db.session.remove()
-        if is_sweep(job.id):
-            # A sweep cut short never ran its `finally`: see to its successor now, not a pass later.
-            resume_lost_sweep(alive_within=WORKER_GONE_AFTER)
 
     @contextmanager
     def heartbeats_while_running(self, job) -> Iterator[None]:
@@ -153,8 +178,11 @@ class AppWorker(SimpleWorker):
 
     def handle_warm_shutdown_request(self):
         # The job runs in this process: it keeps running, and SIGRTMIN cuts it short once the grace is over.
-        if self.get_state() != WorkerStatus.BUSY:
-            return
+        if self.get_state() == WorkerStatus.BUSY:
+            self.start_grace()
+
+    def start_grace(self) -> None:
+        """Give the job in hand `imminent_shutdown_delay` seconds, then cut it short (SIGRTMIN, `interrupt_job`)."""
         self.log.warning("Worker %s: Imminent shutdown: the job in hand has %d seconds to finish", self.name,
                          self.imminent_shutdown_delay)
         signal.signal(signal.SIGRTMIN, self.interrupt_job)

@@ -31,6 +31,7 @@ from bench.common import (
     save,
     wait_until,
 )
+from local_servers import free_port, wait_for_port
 
 SCOPES = ["https://www.googleapis.com/auth/googlehealth.settings.readonly",
           "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly"]
@@ -155,8 +156,6 @@ def start_world(started, **settings: str):
     from app import create_app
 
     # The emulator needs our URL and we need its: start ours on a port chosen first.
-    from bench.common import free_port, wait_for_port
-
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     emulator_url = started.emulator(app_url)

@@ -22,6 +22,7 @@ from rq.registry import FinishedJobRegistry
 from sqlalchemy import event, select
 
 from bench.common import PYTHON, machine, percentile, processes, save, wait_until
+from bench.world import start_world
 
 MODELS = {
     "no fork, scheduler 0.1 s (worker.py)": [PYTHON, "worker.py"],
@@ -38,8 +39,6 @@ def _utc(moment: datetime) -> float:
 
 
 def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worker_counts: tuple[int, ...] = (1, 4)) -> dict:
-    from bench.pipeline import start_world
-
     result: dict = {"machine": machine(), "latency_ms": latency_ms, "rate_per_s": rate, "seconds": seconds, "cases": []}
     with processes() as started:
         env, world = start_world(started)

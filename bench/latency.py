@@ -3,7 +3,7 @@
 Open loop: `rate` users a second have a tracker go low and sync; the emulator pushes to our gunicorn and we time
 push → text submitted to the (emulated) Vonage, each platform and Vonage call taking L. Each case runs real
 workers of one model: `worker.py` (jobs run in the worker's process, RQ's SimpleWorker) or `bench/fork_worker.py`
-(the worker as it was before: RQ's HerokuWorker, a work horse forked per job).
+(the same worker class with a work horse forked per job, as the worker ran before).
 
     .venv/bin/python -m bench.pipeline latency [--latency-ms 100] [--rate 1.5] [--seconds 30] [--workers 1 4]
 """
@@ -22,6 +22,7 @@ from rq.registry import FinishedJobRegistry
 from sqlalchemy import event, select
 
 from bench.common import PYTHON, machine, percentile, processes, save, wait_until
+from bench.world import start_world
 
 MODELS = {
     "no fork, scheduler 0.1 s (worker.py)": [PYTHON, "worker.py"],
@@ -38,8 +39,6 @@ def _utc(moment: datetime) -> float:
 
 
 def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worker_counts: tuple[int, ...] = (1, 4)) -> dict:
-    from bench.pipeline import start_world
-
     result: dict = {"machine": machine(), "latency_ms": latency_ms, "rate_per_s": rate, "seconds": seconds, "cases": []}
     with processes() as started:
         env, world = start_world(started)

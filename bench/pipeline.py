@@ -14,84 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from urllib.parse import parse_qs, urlparse
 
-import requests
-from rq import Queue
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
 
-from bench.common import (
-    GOOGLE_CLIENT_ID,
-    GOOGLE_CLIENT_SECRET,
-    fresh_database,
-    machine,
-    processes,
-    production_env,
-    save,
-    wait_until,
-)
-
-SCOPES = ["https://www.googleapis.com/auth/googlehealth.settings.readonly",
-          "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly"]
-
-
-class World:
-    """The emulator's control API and our app's data, side by side."""
-
-    def __init__(self, emulator_url: str, app):
-        self.url = emulator_url
-        self.app = app
-        self.http = requests.Session()
-
-    def control(self, method: str, path: str, **body):
-        answer = self.http.request(method, f"{self.url}/_control{path}", json=body or None, timeout=30)
-        answer.raise_for_status()
-        return answer.json() if answer.content else None
-
-    def connect_person(self, serial: int, level: int) -> dict:
-        """A person with one tracker, connected to our app with both Google scopes and a confirmed phone."""
-        from app.adapters.providers.base import Identity
-        from app.domain.accounts import connect_account
-        from app.extensions import db
-        from app.models import utcnow
-
-        person = self.control("POST", "/people", devices=[{"product": "Charge 6", "battery_level": level}])
-        redirect_uri = "http://127.0.0.1/login/google/authorized"
-        consent = self.http.post(f"{self.url}/google/o/oauth2/v2/auth", params={
-            "client_id": GOOGLE_CLIENT_ID, "redirect_uri": redirect_uri, "response_type": "code",
-            "scope": " ".join(SCOPES), "state": "bench", "access_type": "offline",
-        }, data={"decision": "approve", "person": person["id"], "scope": SCOPES}, allow_redirects=False, timeout=10)
-        code = parse_qs(urlparse(consent.headers["Location"]).query)["code"][0]
-        token = self.http.post(f"{self.url}/google/token", data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "client_id": GOOGLE_CLIENT_ID, "client_secret": GOOGLE_CLIENT_SECRET,
-        }, timeout=10).json()
-        token["expires_at"] = time.time() + float(token["expires_in"])
-        user = connect_account("google", Identity(person["health_user_id"], person.get("legacy_user_id")), token, None)
-        user.phone = f"+44770090{serial:04d}"
-        user.phone_verified_at = utcnow()
-        db.session.commit()
-        person["user_id"] = user.id
-        person["phone"] = user.phone
-        person["device_id"] = person["devices"][0]["id"]
-        return person
-
-    def devices_reads(self) -> int:
-        return self.control("GET", "/requests?endpoint=paired_devices")["count"]
-
-    def settled(self) -> bool:
-        """No sync waiting, queued, running or marked dirty, and no text waiting to be sent."""
-        from app.extensions import queues
-
-        redis = queues.redis
-        if redis.hlen("sync:dirty") or next(redis.scan_iter("sync:queued:*", count=1000), None):
-            return False
-        for name in ("default", "texts"):
-            queue = Queue(name, connection=redis)
-            if queue.count or ScheduledJobRegistry(queue=queue).count or StartedJobRegistry(queue=queue).count:
-                return False
-        return True
+from bench.common import machine, processes, save, wait_until
+from bench.latency import latency as measure_latency
+from bench.world import start_world
 
 
 def low_texts(user_ids: list[int] | None = None) -> dict[int, int]:
@@ -151,36 +79,9 @@ def coalescing(users: int = 50, duplicates: tuple[int, ...] = (1, 5, 10), worker
     return result
 
 
-def start_world(started, **settings: str):
-    from app import create_app
-
-    # The emulator needs our URL and we need its: start ours on a port chosen first.
-    from bench.common import free_port, wait_for_port
-
-    port = free_port()
-    app_url = f"http://127.0.0.1:{port}"
-    emulator_url = started.emulator(app_url)
-    env = production_env(emulator_url, **settings)
-    fresh_database(env)
-    process = started.spawn([__import__("bench.common").common.PYTHON, "-m", "gunicorn", "bench.behind_router:app", "--config",
-                             "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"], {**env, "PORT": str(port)}, "web")
-    wait_for_port(port, process, "gunicorn")
-    app = create_app(environ=env)
-    context = app.app_context()
-    context.push()
-    world = World(emulator_url, app)
-    world.control("POST", "/reset")
-    world.control("POST", "/settings", FITBIT_SUBSCRIBER_URL=app_url + "/webhooks/fitbit",
-                  GOOGLE_SUBSCRIBER_URL=app_url + "/webhooks/google-health",
-                  VONAGE_INBOUND_URL=app_url + "/webhooks/vonage/inbound", VONAGE_STATUS_URL=app_url + "/webhooks/vonage/status")
-    return env, world
-
-
 def latency(latency_ms: int = 100, rate: float = 1.5, seconds: float = 30, worker_counts: tuple[int, ...] = (1, 4)) -> dict:
     """Benchmark 3, push → text latency: `bench/latency.py`."""
-    from bench.latency import latency as measure
-
-    return measure(latency_ms, rate, seconds, worker_counts)
+    return measure_latency(latency_ms, rate, seconds, worker_counts)
 
 
 if __name__ == "__main__":

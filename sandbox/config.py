@@ -1,6 +1,8 @@
 """Emulator settings: the dict given to create_app, else the environment, else defaults."""
 import os
 
+# The client identities are the app's SANDBOX_DEFAULTS (app/config.py), copied: neither package imports the
+# other, and tests/unit/test_emulator_identities.py holds the two equal.
 DEFAULTS = {
     "FITBIT_CLIENT_ID": "sandbox-fitbit-client",
     "FITBIT_CLIENT_SECRET": "sandbox-fitbit-secret",

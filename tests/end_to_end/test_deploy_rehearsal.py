@@ -30,6 +30,7 @@ from app.config import load_settings
 from app.environment import database_url
 from app.models import User
 from dev import stop
+from local_servers import free_port
 from sandbox.server import LiveServer
 from tests.support.database import scratch_database
 from tests.support.emulator import Emulator
@@ -45,7 +46,6 @@ from tests.support.paas import (
 )
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 
 PHONE = "+447700900123"
 

@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+from local_servers import free_port
 from tests.support.environment import production_on_test_services
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 
 PUBLIC_URL = "https://battery.example"
 # The sign-in pages allow 20 requests a minute from one address (app/web/signin/platforms.py).

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
+from local_servers import free_port
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 
 
 def children_of(pid: int) -> set[int]:

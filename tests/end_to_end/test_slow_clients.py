@@ -11,9 +11,9 @@ import time
 
 import requests
 
+from local_servers import free_port
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 
 THREADS = 4
 DEADLINE_SECONDS = 2

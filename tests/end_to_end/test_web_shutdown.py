@@ -13,9 +13,9 @@ import sys
 
 import requests
 
+from local_servers import free_port
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 from tests.support.workers import process_table
 
 # Heroku sends SIGKILL this long after SIGTERM; gunicorn must be gone by then.

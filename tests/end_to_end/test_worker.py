@@ -13,9 +13,9 @@ from sqlalchemy import select
 from app.extensions import db, queues
 from app.models import BatteryReading, Device, Platform, User, utcnow
 from app.tasks import maintenance
+from app.tasks.worker import MONITOR_SECONDS
 from tests.support import worker_jobs
 from tests.support.polling import wait_until
-from worker import MONITOR_SECONDS
 
 
 def test_a_real_worker_runs_a_queued_job_against_the_database(app, start_worker):

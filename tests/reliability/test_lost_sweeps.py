@@ -16,9 +16,9 @@ from sqlalchemy import func, select, text
 from app.extensions import db, queues
 from app.models import PendingPush, utcnow
 from app.tasks.sweeps import run_sweeps
+from app.tasks.worker import AppWorker
+from local_servers import free_port
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
-from worker import AppWorker
 
 # What the issue asks of a lost sweep.
 RESUMED_WITHIN_SECONDS = 60

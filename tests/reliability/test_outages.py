@@ -28,12 +28,12 @@ from sqlalchemy import func, select, text
 from app.extensions import db, queues
 from app.models import PendingPush
 from app.tasks.sweeps import DRAIN_BATCH, drain_pending_pushes
+from local_servers import free_port
 from sandbox.server import LiveServer
 from tests.support.emulator import webhooks_of
 from tests.support.journeys import device_in_low, signed_up_user, texts
 from tests.support.paths import MIGRATIONS
 from tests.support.polling import wait_until
-from tests.support.ports import free_port
 
 # Fitbit gives a subscriber 5 s to answer; the web process must stay inside that with Redis gone.
 ANSWER_BUDGET_SECONDS = 5

@@ -17,9 +17,9 @@ from app.extensions import db, queues
 from app.models import Device, OutgoingMessage, User, utcnow
 from app.tasks import sweep_batches
 from app.tasks.sweeps import hand_out_silent_devices
+from app.tasks.worker import AppWorker
 from tests.support.factories import make_device, make_user, sweep_batch_jobs
 from tests.support.polling import wait_until
-from worker import AppWorker
 
 # Sweeps every 2 s in tests (tests/support/environment.py); a later sweep redoes a lost batch well inside this.
 REDONE_WITHIN_SECONDS = 60

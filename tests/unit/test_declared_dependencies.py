@@ -16,7 +16,7 @@ from tests.support.paths import ROOT
 # What runs on the platform (web, worker, release phase, the emulator) against the runtime list; tests,
 # benchmarks and the developer scripts against either list (requirements-dev.in includes requirements.in).
 SERVICE = ("app", "sandbox", "migrations", "worker.py", "wsgi.py", "gunicorn.conf.py")
-TOOLS = ("tests", "bench", "dev.py", "lock.py")
+TOOLS = ("tests", "bench", "dev.py", "local_servers.py", "lock.py")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -22,6 +22,7 @@ import venv
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -215,7 +216,8 @@ def run() -> int:
             print("\nStopping ...", flush=True)
             return 0
         stopped = next(process for process in processes if process.poll() is not None)
-        print(f"{stopped.args[1:3]} exited with code {stopped.returncode}; stopping the rest.", file=sys.stderr)
+        command = cast(list[str], stopped.args)  # every child here is started with a list of strings
+        print(f"{command[1:3]} exited with code {stopped.returncode}; stopping the rest.", file=sys.stderr)
         return 1
 
 

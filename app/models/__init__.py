@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.column_types import EncryptedJSON, UTCDateTime, utcnow
 
 
@@ -45,7 +45,7 @@ def new_session_version() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     # AUTOINCREMENT: SQLite would otherwise hand a deleted user's id to the next account, and that id is in
     # old cookies, URLs and queued jobs. PostgreSQL sequences never reuse one anyway.
@@ -117,7 +117,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class OAuth(OAuthConsumerMixin, db.Model):
+class OAuth(OAuthConsumerMixin, Model):
     """Flask-Dance's token row; it is deleted and re-inserted on every save, so it holds nothing else."""
 
     __tablename__ = "oauth_tokens"
@@ -129,7 +129,7 @@ class OAuth(OAuthConsumerMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class Device(db.Model):
+class Device(Model):
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("user_id", "platform_device_id"),)
 
@@ -172,7 +172,7 @@ class Device(db.Model):
         return value
 
 
-class BatteryReading(db.Model):
+class BatteryReading(Model):
     __tablename__ = "battery_readings"
     __table_args__ = (
         Index("ix_battery_readings_device_read_at", "device_id", "read_at"),
@@ -189,7 +189,7 @@ class BatteryReading(db.Model):
     device: Mapped[Device] = relationship(back_populates="readings")
 
 
-class OutgoingMessage(db.Model):
+class OutgoingMessage(Model):
     """The outbox: a row is written before a text is sent and moved along as Vonage reports back."""
 
     __tablename__ = "outgoing_messages"
@@ -220,7 +220,7 @@ class OutgoingMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class PhoneVerification(db.Model):
+class PhoneVerification(Model):
     """A code texted to a number; only its hash is kept."""
 
     __tablename__ = "phone_verifications"
@@ -238,7 +238,7 @@ class PhoneVerification(db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PendingPush(db.Model):
+class PendingPush(Model):
     """A push we answered while Redis was down: kept here until a worker turns it into a sync."""
 
     __tablename__ = "pending_pushes"

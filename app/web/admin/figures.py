@@ -39,7 +39,7 @@ def users_by_phone() -> dict[str, int]:
         (User.phone_failed_at.is_not(None), PHONE_STATES[3]),
         else_=PHONE_STATES[4],
     )
-    counts = dict(db.session.execute(select(state, func.count()).group_by(state)).all())
+    counts: dict[str, int] = dict(db.session.execute(select(state, func.count()).group_by(state)).all())
     return {name: counts.get(name, 0) for name in PHONE_STATES}
 
 

@@ -90,6 +90,9 @@ class AppWorker(SimpleWorker):
 
     interrupted_by_shutdown = False
     job_in_hand = False
+    # Set by main() from JOB_GRACE_SECONDS; the scheduler is always ours (_start_scheduler).
+    imminent_shutdown_delay: int
+    scheduler: FrequentScheduler | None
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None):
         # As RQ's own, with a shorter look interval (RQ's takes no interval).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime, time
+from typing import Any
 
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_login import UserMixin
@@ -124,7 +125,7 @@ class OAuth(OAuthConsumerMixin, Model):
 
     # Flask-Dance's own default is datetime.utcnow, deprecated from Python 3.12 on: the same column, our clock.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    token = mapped_column(EncryptedJSON, nullable=False)
+    token: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     user: Mapped[User] = relationship()
 

@@ -105,6 +105,7 @@ def code_refusal(user: User, client_address: str | None, verification: PhoneVeri
     verification = verification or pending_verification(user, recipient)
     if verification is not None and now - verification.last_sent_at < RESEND_AFTER:
         return CodeRefusal(TOO_SOON, too_soon=True, retry_at=verification.last_sent_at + RESEND_AFTER)
+    assert phone is not None  # a code goes to a number already saved
     refused_country = country_refusal(phone, current_app.config["SMS_COUNTRIES"])
     if refused_country is not None:
         return CodeRefusal(refused_country)
@@ -121,6 +122,7 @@ def send_code(user: User, client_address: str | None, recipient: Recipient | Non
     """Text a fresh code to the user's number (or `recipient`'s) unless `code_refusal` says why not."""
     now = utcnow()
     phone = (recipient or user).phone
+    assert phone is not None  # a code goes to a number already saved
     verification = pending_verification(user, recipient)
     refusal = code_refusal(user, client_address, verification, now, recipient)
     if refusal is not None:
@@ -181,6 +183,7 @@ def check_code(user: User, typed: str, recipient: Recipient | None = None) -> st
     db.session.commit()
     if not counted:
         return _("Too many wrong codes. Send a new code.")
+    assert phone is not None  # its code was sent to it
     if not hmac.compare_digest(code_hash(phone, code), verification.code_hash):
         db.session.refresh(verification)
         left = MAX_WRONG_CODES - verification.wrong_attempts
@@ -223,5 +226,6 @@ def queue_test_text(user: User, window: int) -> bool:
     message, written = outbox.write_text(user, outbox.TEST, f"test:{user.id}:{window}",
                                         wording.say(wording.TEST, user.language))
     if written:
+        assert message is not None  # written, so there is a row
         start_delivery(message)
     return written

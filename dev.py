@@ -3,6 +3,8 @@
 
 Only Python 3.11+ is needed: the script makes `.venv`, installs the dev lock (requirements-dev.txt,
 every package pinned with its hash) when a lock changes, and re-runs itself inside that environment.
+A third, for developers: `python3 dev.py check` runs, in seconds, every check CI makes that needs no database
+or Redis (the locks, ruff, import-linter, mypy, the translation catalogs), as CI and the pre-commit hook do.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import os
 import platform
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import venv
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import cast
 
 from local_servers import LocalServerError, free_port, redis_server_binary, wait_for_port
 
@@ -27,7 +31,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 REQUIREMENTS = ROOT / "requirements-dev.txt"
-USAGE = "usage: python3 dev.py run | python3 dev.py test [pytest arguments]"
+USAGE = "usage: python3 dev.py run | python3 dev.py test [pytest arguments] | python3 dev.py check"
 
 
 def requirements_stamp() -> str:
@@ -96,7 +100,7 @@ def ensure_environment() -> None:
         print(f"Creating .venv with Python {platform.python_version()} ...", flush=True)
         venv.create(VENV, with_pip=True, clear=VENV.exists())
     print(f"Installing the {pinned_count(REQUIREMENTS)} packages {REQUIREMENTS.name} pins, each checked against its "
-          "hash.\nThe first run downloads about 150 MB: one to three minutes on a good connection.", flush=True)
+          "hash.\nThe first run downloads about 165 MB: one to three minutes on a good connection.", flush=True)
     install_lock(VENV_PYTHON, REQUIREMENTS, VENV / "install.log")
     stamp_file.write_text(stamp)
 
@@ -183,7 +187,8 @@ def run() -> int:
             print("\nStopping ...", flush=True)
             return 0
         stopped = next(process for process in processes if process.poll() is not None)
-        print(f"{stopped.args[1:3]} exited with code {stopped.returncode}; stopping the rest.", file=sys.stderr)
+        command = cast(list[str], stopped.args)  # every child here is started with a list of strings
+        print(f"{command[1:3]} exited with code {stopped.returncode}; stopping the rest.", file=sys.stderr)
         return 1
 
 
@@ -201,12 +206,46 @@ def test(pytest_args: list[str]) -> int:
         return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
 
 
+def checks() -> list[tuple[str, list[str]]]:
+    """What `check` runs, fastest to read first: each check's name and command, run inside .venv from ROOT."""
+    from lock import LOCK_PYTHON
+
+    python = sys.executable
+    found = [
+        ("the dependency locks (lock.py --check)", [python, "lock.py", "--check"]),
+        ("lint (ruff)", [python, "-m", "ruff", "check", "."]),
+        ("imports run one way (import-linter)", [str(Path(python).parent / "lint-imports")]),
+        ("types (mypy)", [python, "-m", "mypy"]),
+        ("translation catalogs (catalogs.py --check)", [python, "catalogs.py", "--check"]),
+    ]
+    if sys.version_info[:2] != LOCK_PYTHON:
+        print(f"(the locks are checked with Python {'.'.join(map(str, LOCK_PYTHON))} only, as CI does: skipped)")
+        found.pop(0)
+    return found
+
+
+def check() -> int:
+    """Every check CI makes that needs no database or Redis, in order; stop at the first that fails, naming it."""
+    started = time.monotonic()
+    for name, command in checks():
+        print(f"== {name} ==", flush=True)
+        if subprocess.run(command, cwd=ROOT).returncode:
+            # The command as typed from the checkout, so it can be run again on its own.
+            typed = shlex.join(os.path.relpath(part, ROOT) if os.path.isabs(part) else part for part in command)
+            print(f"\ndev.py check FAILED: {name}; run it alone with `{typed}`", file=sys.stderr, flush=True)
+            return 1
+    print(f"dev.py check: all passed in {time.monotonic() - started:.1f} s")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test"}:
+    if not argv or argv[0] not in {"run", "test", "check"}:
         print(USAGE, file=sys.stderr)
         return 2
     run_inside_environment(Path(__file__), argv)
     sys.path.insert(0, str(ROOT))
+    if argv[0] == "check":
+        return check()
     try:
         return run() if argv[0] == "run" else test(argv[1:])
     except LocalServerError as error:

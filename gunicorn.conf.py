@@ -26,7 +26,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # believes none, from any peer. Trusting "*" took X-Forwarded-Proto, -Ssl and -Protocol, and SCRIPT_NAME and
 # PATH_INFO headers, from any client; the default trusts 127.0.0.1, and a UNIX socket peer always.
 forwarded_allow_ips = ""
-secure_scheme_headers = {}
+secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 

@@ -83,7 +83,7 @@ def pins(lock: Path) -> dict[str, Pin]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    pinned = {}
+    pinned: dict[str, Pin] = {}
     for line in logical_lines(lock):
         hashes = frozenset(re.findall(r"--hash[=\s]+(\S+)", line))
         requirement = Requirement(re.sub(r"--hash[=\s]+\S+", "", line))

@@ -96,7 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
     default_db = "sqlite:///" + str(INSTANCE_DIR / "battery.sqlite3")
     if not env.get("DATABASE_URL"):
         private_instance_dir()
-    database = database_url(setting("DATABASE_URL", default_db, required=True))
+    database = database_url(setting("DATABASE_URL", default_db, required=True) or default_db)
     redis_url = setting("REDIS_URL", "redis://127.0.0.1:6379/0", required=True)
 
     fitbit_id = setting("FITBIT_CLIENT_ID")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -25,6 +26,10 @@ class Environment:
 
     values: Mapping[str, str]
 
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    @overload
+    def get(self, name: str, default: None = None) -> str | None: ...
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.values.get(name, "").strip()
         return value or default

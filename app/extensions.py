@@ -6,6 +6,7 @@ import base64
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -41,6 +42,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The tables' base class. Flask-SQLAlchemy makes `db.Model` from Base at run time, which a type checker cannot see,
+# so to mypy it is Base: the same mapped columns, without the `query` attribute we never use.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 log = logging.getLogger(__name__)
 
 

@@ -36,7 +36,7 @@ def configure(app: Flask) -> None:
     level = str(app.config["LOG_LEVEL"])
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
+        handler: logging.Handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(LINE_FORMAT))
         root.addHandler(handler)
     root.setLevel(level)

@@ -17,6 +17,7 @@ from flask import Flask
 from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.rq import RqIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+from sentry_sdk.types import Event, Hint
 
 FILTERED = "[Filtered]"
 SENSITIVE_KEYS = [
@@ -39,7 +40,7 @@ SECRET_SETTINGS = ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "FITBIT_CLIENT_SECRET",
 def init_app(app: Flask) -> None:
     secrets = [str(app.config[name]) for name in SECRET_SETTINGS if app.config.get(name)]
 
-    def before_send(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    def before_send(event: Event, _hint: Hint) -> Event:
         return scrubbed(event, secrets)
 
     sentry_sdk.init(

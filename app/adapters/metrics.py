@@ -18,9 +18,10 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
@@ -101,7 +102,7 @@ class PendingCounts:
         self.every_seconds = every_seconds
         self.lock = threading.Lock()
         self.whole: Counter[tuple[str, str]] = Counter()
-        self.fractional: Counter[tuple[str, str]] = Counter()
+        self.fractional: defaultdict[tuple[str, str], float] = defaultdict(float)
         self.redis: Redis | None = None
         self.sender_pid: int | None = None
 
@@ -122,14 +123,14 @@ class PendingCounts:
 
     def send(self) -> None:
         with self.lock:
-            whole, fractional, self.whole, self.fractional = self.whole, self.fractional, Counter(), Counter()
+            whole, fractional, self.whole, self.fractional = self.whole, self.fractional, Counter(), defaultdict(float)
         if self.redis is None or not (whole or fractional):
             return
         with recording(self.redis) as pipeline:
             for (key, field), amount in whole.items():
                 pipeline.hincrby(key, field, amount)
-            for (key, field), amount in fractional.items():
-                pipeline.hincrbyfloat(key, field, amount)
+            for (key, field), fraction in fractional.items():
+                pipeline.hincrbyfloat(key, field, fraction)
 
     def _send_every_second(self) -> None:
         while True:
@@ -209,16 +210,17 @@ class StoredMetrics:
                 if stored_name == name:
                     family.add_metric(values, int(value))
             yield family
-        stored = self.redis.hgetall(HISTOGRAMS_KEY)
+        stored = cast(dict[bytes, bytes], self.redis.hgetall(HISTOGRAMS_KEY))  # our Redis client answers bytes
         for name, (documentation, names, buckets) in HISTOGRAMS.items():
-            family = HistogramMetricFamily(name, documentation, labels=names)
+            histogram = HistogramMetricFamily(name, documentation, labels=names)
             for values, (counts_by_bucket, total) in sorted(_histogram_series(stored, name).items()):
-                cumulative, running = [], 0
+                cumulative: list[tuple[str, float]] = []
+                running = 0
                 for index, bound in enumerate((*buckets, float("inf"))):
                     running += counts_by_bucket.get(index, 0)
                     cumulative.append(("+Inf" if bound == float("inf") else str(bound), running))
-                family.add_metric(list(values), cumulative, total)
-            yield family
+                histogram.add_metric(list(values), cumulative, total)
+            yield histogram
 
 
 def _histogram_series(stored: dict[bytes, bytes], name: str) -> dict[tuple[str, ...], tuple[dict[int, int], float]]:
@@ -243,5 +245,5 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
     pending.send()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoredMetrics(queues.redis))
-    encode, content_type = choose_encoder(accept)
+    encode, content_type = choose_encoder(accept or "")  # prometheus-client reads None as ""
     return encode(registry), content_type

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 from vonage import Auth, HttpClientOptions, Vonage
@@ -133,7 +133,7 @@ def accepted_message_id(answer: Mapping) -> str:
 class VonageBackend:
     """Vonage's SMS API through the SDK; every resend decision is left to our job, never to the SDK."""
 
-    def __init__(self, config: Mapping[str, object]):
+    def __init__(self, config: Mapping[str, Any]):
         self.sender = str(config["VONAGE_FROM"])
         options = HttpClientOptions(
             rest_host=config["VONAGE_REST_HOST"],
@@ -165,7 +165,7 @@ class VonageBackend:
 class OutboxBackend:
     """The demo and test backend: posts Vonage's request shape to SMS_OUTBOX_URL, or only records."""
 
-    def __init__(self, config: Mapping[str, object]):
+    def __init__(self, config: Mapping[str, Any]):
         self.url = config.get("SMS_OUTBOX_URL")
         self.sender = str(config.get("VONAGE_FROM") or "BatteryText")
         self.api_key = config.get("VONAGE_API_KEY")
@@ -177,8 +177,8 @@ class OutboxBackend:
             # Nothing leaves the machine: the outbox row itself is the record of the text.
             return "outbox-" + secrets.token_hex(8)
         fields = {"to": vonage_number(text.to), "from": self.sender, "text": text.text, "client-ref": text.client_ref}
-        if vonage_type(text.text):
-            fields["type"] = vonage_type(text.text)
+        if message_type := vonage_type(text.text):
+            fields["type"] = message_type
         if self.api_key:
             fields.update({"api_key": self.api_key, "api_secret": self.api_secret or ""})
         try:
@@ -193,7 +193,7 @@ class OutboxBackend:
             raise TransientSmsError("the outbox answered something other than JSON", maybe_sent=True) from None
 
 
-def backend_for(config: Mapping[str, object]) -> SmsBackend:
+def backend_for(config: Mapping[str, Any]) -> SmsBackend:
     """The backend SMS_BACKEND names: real Vonage in production, the outbox in the demo and tests."""
     if config["SMS_BACKEND"] == "vonage":
         return VonageBackend(config)

@@ -23,7 +23,8 @@ Rule = Callable[
 
 
 def reading_of(device: Device, forecast: drain.Forecast | drain.NoForecast | None = None) -> alerts.DeviceReading:
-    confident = isinstance(forecast, drain.Forecast) and forecast.confident
+    # The text names the empty time only when the forecast is confident.
+    empty_at = forecast.empty_at if isinstance(forecast, drain.Forecast) and forecast.confident else None
     return alerts.DeviceReading(
         device_key=str(device.id),
         device_type=device.device_type,
@@ -31,7 +32,7 @@ def reading_of(device: Device, forecast: drain.Forecast | drain.NoForecast | Non
         battery_status=device.battery_status,
         battery_level=device.battery_level,
         last_sync_at=device.last_seen_at,
-        empty_at=forecast.empty_at if confident else None,
+        empty_at=empty_at,
         threshold_percent=device.alert_level,
         muted=bool(device.muted),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from flask_babel import lazy_gettext
@@ -69,7 +70,7 @@ def device_data(device) -> dict:
 
 def readings_data(user: User) -> list[dict]:
     device_ids = [device.id for device in user.devices]
-    rows = db.session.scalars(
+    rows: Iterable[BatteryReading] = db.session.scalars(
         select(BatteryReading).where(BatteryReading.device_id.in_(device_ids))
         .order_by(BatteryReading.device_id, BatteryReading.read_at)
     ) if device_ids else []

@@ -9,10 +9,12 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import events, metrics
@@ -84,7 +86,7 @@ def write_text(
 
 def _insert_if_new(values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on the key."""
-    table = OutgoingMessage.__table__
+    table = cast(Table, OutgoingMessage.__table__)  # mapped declaratively: a Table, which its type leaves open
     dialect = db.engine.dialect.name
     if dialect in {"postgresql", "sqlite"}:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -139,12 +141,12 @@ def change_if(
         # The code is kept only as a hash; once the text is settled its body loses the code too.
         values = {**values, "body": redacted(message.body)}
     conditions = [getattr(OutgoingMessage, column) == value for column, value in expected.items()]
-    changed = db.session.execute(
+    changed = cast(CursorResult[Any], db.session.execute(
         update(OutgoingMessage)
         .where(OutgoingMessage.id == message.id, *conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if changed and along_with is not None:
         along_with()
     db.session.commit()
@@ -178,7 +180,7 @@ def texts_sent_today(user: User, now: datetime, recipient_id: int | None = None)
     Counts alert kinds only: codes, the welcome and answers to the user's own replies
     never use up the day's alerts. Skipped rows were never sent and do not count.
     """
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(OutgoingMessage.id)).where(
             OutgoingMessage.user_id == user.id,
             to_the_same_number(recipient_id),
@@ -186,13 +188,13 @@ def texts_sent_today(user: User, now: datetime, recipient_id: int | None = None)
             OutgoingMessage.created_at >= local_midnight(user.time_zone, now),
             OutgoingMessage.status.in_(COUNTED_STATUSES),
         )
-    )
+    ).scalar_one()
 
 
 def alerts_gone_out_today(message: OutgoingMessage, user: User, now: datetime) -> int:
     """Alert texts already handed to the provider (or being handed) today to the message's number, the message
     left out: what the send-time cap counts."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(OutgoingMessage.id)).where(
             OutgoingMessage.user_id == user.id,
             to_the_same_number(message.recipient_id),
@@ -204,7 +206,7 @@ def alerts_gone_out_today(message: OutgoingMessage, user: User, now: datetime) -
                 (OutgoingMessage.status == MessageStatus.QUEUED) & (OutgoingMessage.attempts > 0),
             ),
         )
-    )
+    ).scalar_one()
 
 
 def blocked_reason(message: OutgoingMessage, user: User | None, now: datetime) -> str | None:

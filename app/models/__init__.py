@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime, time
+from typing import Any
 
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.column_types import EncryptedJSON, UTCDateTime, utcnow
 
 
@@ -45,7 +46,7 @@ def new_session_version() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     # AUTOINCREMENT: SQLite would otherwise hand a deleted user's id to the next account, and that id is in
     # old cookies, URLs and queued jobs. PostgreSQL sequences never reuse one anyway.
@@ -117,19 +118,19 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class OAuth(OAuthConsumerMixin, db.Model):
+class OAuth(OAuthConsumerMixin, Model):
     """Flask-Dance's token row; it is deleted and re-inserted on every save, so it holds nothing else."""
 
     __tablename__ = "oauth_tokens"
 
     # Flask-Dance's own default is datetime.utcnow, deprecated from Python 3.12 on: the same column, our clock.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    token = mapped_column(EncryptedJSON, nullable=False)
+    token: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     user: Mapped[User] = relationship()
 
 
-class Device(db.Model):
+class Device(Model):
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("user_id", "platform_device_id"),)
 
@@ -172,7 +173,7 @@ class Device(db.Model):
         return value
 
 
-class BatteryReading(db.Model):
+class BatteryReading(Model):
     __tablename__ = "battery_readings"
     __table_args__ = (
         Index("ix_battery_readings_device_read_at", "device_id", "read_at"),
@@ -189,7 +190,7 @@ class BatteryReading(db.Model):
     device: Mapped[Device] = relationship(back_populates="readings")
 
 
-class OutgoingMessage(db.Model):
+class OutgoingMessage(Model):
     """The outbox: a row is written before a text is sent and moved along as Vonage reports back."""
 
     __tablename__ = "outgoing_messages"
@@ -220,7 +221,7 @@ class OutgoingMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class PhoneVerification(db.Model):
+class PhoneVerification(Model):
     """A code texted to a number; only its hash is kept."""
 
     __tablename__ = "phone_verifications"
@@ -238,7 +239,7 @@ class PhoneVerification(db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PendingPush(db.Model):
+class PendingPush(Model):
     """A push we answered while Redis was down: kept here until a worker turns it into a sync."""
 
     __tablename__ = "pending_pushes"

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.column_types import UTCDateTime, utcnow
 
 # The texts an extra number may choose (outbox kinds) and how the form names them. A new alert kind (the evening
@@ -21,7 +21,7 @@ CHOOSABLE_TEXTS = {
 }
 
 
-class Recipient(db.Model):
+class Recipient(Model):
     """An extra number for an account's alerts. Its columns carry the same names as the account's own number
     (phone, phone_verified_at, opted_out_at, phone_failed_at, phone_failure), so the outbox's gates read either."""
 

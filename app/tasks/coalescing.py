@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from redis import Redis
 from redis.commands.core import Script
@@ -133,7 +134,7 @@ def claim_later(name: str, job_id: str, seconds: float) -> None:
 def start(name: str) -> bytes | None:
     """The sync begins: give up the queued flag (a new push queues a follow-up) and read the dirty mark."""
     queues.redis.delete(_queued_key(name))
-    return queues.redis.hget(DIRTY, name)
+    return cast(bytes | None, queues.redis.hget(DIRTY, name))  # our Redis client answers bytes
 
 
 def finish(name: str, generation: bytes | None) -> None:
@@ -181,7 +182,7 @@ def still_waiting(name: str, grace: timedelta) -> bool:
     A worker killed after taking the job but before its body ran leaves the flag behind; the job
     then sits in RQ's started registry with no one working on it for longer than `grace`.
     """
-    job_id = queues.redis.get(_queued_key(name))
+    job_id = cast(bytes | None, queues.redis.get(_queued_key(name)))  # our Redis client answers bytes
     if job_id is None:
         return False
     try:

@@ -33,5 +33,6 @@ def connection_lost(user: User, state: ConnectionState) -> None:
         return
     kind, wording_template = CONNECTION_TEXTS[state]
     body = wording.connection_text(wording_template, current_app.config.get("PUBLIC_URL"), user.language)
+    assert user.connection_changed_at is not None  # lose_connection stamped it: the change is news
     moment = int(user.connection_changed_at.timestamp())
     queue_text(user, kind, f"{kind}:{user.id}:{moment}", body)

@@ -110,14 +110,15 @@ def deliver_text(message_id: int) -> Delivery:
     except PermanentSmsError as error:
         return fail(message, attempt, error)
     service_status.credentials_accepted("vonage")
+    submitted_at = utcnow()
     submitted = {"status": MessageStatus.SUBMITTED, "provider_message_id": provider_message_id,
-                 "submitted_at": utcnow(), "error": None}
+                 "submitted_at": submitted_at, "error": None}
     if not outbox.change_if(message, {**QUEUED, "attempts": attempt}, submitted):
         # A receipt matched our client-ref first; keep the id it did not carry.
         outbox.change_if(message, {"provider_message_id": None}, {"provider_message_id": provider_message_id})
         return Delivery.SETTLED_BY_RECEIPT
     log.info("text %s (%s) submitted on attempt %s", message.id, message.kind, attempt)
-    observe_push_to_text(message, submitted["submitted_at"])
+    observe_push_to_text(message, submitted_at)
     return Delivery.SUBMITTED
 
 

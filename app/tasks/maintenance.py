@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, case, delete, func, select
+from sqlalchemy.engine import CursorResult
 
 from app.extensions import db
 from app.models import BatteryReading, MessageStatus, OutgoingMessage, utcnow
@@ -51,8 +53,8 @@ def prune_oldest(
             select(func.max(page.c.id), func.count(), func.sum(case((page.c.too_old, 0), else_=1)))).one()
         if size:
             # A range of the primary key, not a list of ids: one index range scan over pages written together.
-            pruned += db.session.execute(
-                delete(model).where(model.id > after, model.id <= last, too_old, *kept_unless)).rowcount
+            pruned += cast(CursorResult[Any], db.session.execute(
+                delete(model).where(model.id > after, model.id <= last, too_old, *kept_unless))).rowcount
         db.session.commit()
         if kept or size < PRUNE_PAGE:
             return pruned

@@ -45,6 +45,7 @@ def remind_due_users(now: datetime | None = None) -> int:
         for user_id, _, _ in due:
             queues.queue("default").enqueue(send_evening_reminder, user_id)
         for user_id, remind_at, time_zone in due:
+            assert remind_at is not None  # chosen above where it is set
             db.session.execute(update(User).where(User.id == user_id).values(
                 next_reminder_at=reminders.next_moment(remind_at, time_zone, now)))
         db.session.commit()

@@ -35,8 +35,9 @@ def holders_of(phone: str | None) -> list[tuple[User, Recipient | None]]:
         return []
     own = db.session.scalars(select(User).where(User.phone == phone).order_by(User.id)).all()
     extra = db.session.scalars(select(Recipient).where(Recipient.phone == phone).order_by(Recipient.id)).all()
-    return [(user, None) for user in own] + [
-        (db.session.get(User, recipient.user_id), recipient) for recipient in extra
+    holders: list[tuple[User, Recipient | None]] = [(user, None) for user in own]
+    return holders + [
+        (db.session.get_one(User, recipient.user_id), recipient) for recipient in extra
     ]
 
 
@@ -53,6 +54,7 @@ def handle_reply(msisdn: str, text: str, inbound_message_id: str) -> Reply:
         if db.session.scalar(select(func.count()).where(OutgoingMessage.idempotency_key == key)):
             continue  # this reply was answered already: a repeated or replayed webhook
         body = answer(user, reply, recipient)
+        assert phone is not None  # a number that is no phone has no holders
         if not limiter.limiter.hit(ANSWERS_PER_NUMBER, "reply-answers", number_key(phone)):
             # Replies can be sent (or forged) without end; the answers to them cannot. START still took effect.
             log.warning("reply answers to user %s's number held back: hourly limit reached", user.id)

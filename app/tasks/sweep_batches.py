@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import cast
 
 from flask import current_app
 from rq import Queue
@@ -64,7 +65,8 @@ def batches_live(kind: str, now: datetime | None = None) -> bool:
     sweeps = queues.queue("sweeps")
     if any(job_id.startswith(kind) for job_id in sweeps.get_job_ids()):
         return True
-    if any(raw.decode().startswith(kind) for raw in queues.redis.lrange(sweeps.intermediate_queue_key, 0, -1)):
+    intermediate = cast(list[bytes], queues.redis.lrange(sweeps.intermediate_queue_key, 0, -1))  # answers bytes
+    if any(raw.decode().startswith(kind) for raw in intermediate):
         return True
     started = [job_id for job_id in sweeps.started_job_registry.get_job_ids(cleanup=False) if job_id.startswith(kind)]
     jobs = Job.fetch_many(started, connection=queues.redis)

@@ -38,6 +38,7 @@ def waited_long_enough(verified_at: datetime, now: datetime, wait: timedelta) ->
 
 
 def welcome_key(user: User) -> str:
+    assert user.phone_verified_at is not None  # a welcome goes to a verified number only
     return f"welcome:{user.id}:{user.phone_verified_at.isoformat()}"
 
 
@@ -49,8 +50,10 @@ def send_welcome(user_id: int) -> Welcome:
     if not user.awaiting_first_reading:
         return Welcome.NOTHING_TO_DO
     wait = timedelta(seconds=float(current_app.config.get("WELCOME_WAIT_SECONDS", WELCOME_WAIT_SECONDS)))
-    if not waited_long_enough(user.phone_verified_at, utcnow(), wait):
-        queues.queue("texts").enqueue_at(user.phone_verified_at + wait, send_welcome, user_id)
+    verified_at = user.phone_verified_at
+    assert verified_at is not None  # phone_verified
+    if not waited_long_enough(verified_at, utcnow(), wait):
+        queues.queue("texts").enqueue_at(verified_at + wait, send_welcome, user_id)
         return Welcome.WAITING_FOR_READING
     queue_text(user, outbox.WELCOME, welcome_key(user), wording.welcome_unread_text(user.language))
     return Welcome.SENT_WITHOUT_LEVELS
@@ -65,9 +68,11 @@ def after_first_reading(user: User) -> Welcome:
     body = wording.welcome_text(readings, user.language)
     message, written = outbox.write_text(user, outbox.WELCOME, welcome_key(user), body)
     if written:
+        assert message is not None  # written, so there is a row
         start_delivery(message)
         return Welcome.SENT_WITH_LEVELS
     # The welcome without levels went first: the levels follow in their own short text.
+    assert user.phone_verified_at is not None  # phone_verified
     queue_text(user, outbox.FIRST_READING, f"first-reading:{user.id}:{user.phone_verified_at.isoformat()}",
                wording.first_reading_text(readings, user.language))
     return Welcome.FIRST_READING_SENT

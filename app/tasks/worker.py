@@ -93,6 +93,9 @@ class AppWorker(SimpleWorker):
     interrupted_by_shutdown = False
     job_in_hand = False
     scheduler_look_seconds = SCHEDULER_SECONDS
+    # Set by for_app() from JOB_GRACE_SECONDS; the scheduler is always ours (_start_scheduler).
+    imminent_shutdown_delay: int
+    scheduler: FrequentScheduler | None
 
     @classmethod
     def for_app(cls, app: Flask) -> AppWorker:

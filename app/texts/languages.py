@@ -27,10 +27,10 @@ def best_language(chosen: str | None, accepted: Iterable[tuple[str, float]]) -> 
 
     `accepted` is Accept-Language as (tag, quality) pairs, in any order; a quality of 0 means "not this one".
     """
-    if supported(chosen):
-        return supported(chosen)
+    if language := supported(chosen):
+        return language
     ranked = sorted(((quality, -position, tag) for position, (tag, quality) in enumerate(accepted)), reverse=True)
     for quality, _, tag in ranked:
-        if quality > 0 and supported(tag):
-            return supported(tag)
+        if quality > 0 and (language := supported(tag)):
+            return language
     return DEFAULT_LANGUAGE

@@ -76,12 +76,13 @@ def _without_spikes(ordered: list[Reading]) -> list[Reading]:
     Kept, a dip would end a stretch on a low reading and a jump would start one on a high reading, both
     making the drain look faster than it is. A charge is no spike: the level stays up after it.
     """
-    levelled = [reading for reading in ordered if known_level(reading.level) is not None]
+    levelled = [(reading, level) for reading in ordered if (level := known_level(reading.level)) is not None]
     spikes = {
-        id(middle) for before, middle, after in zip(levelled, levelled[1:], levelled[2:], strict=False)
-        if abs(after.level - before.level) < CHARGE_RISE
-        and min(abs(middle.level - before.level), abs(middle.level - after.level)) >= CHARGE_RISE
-        and (middle.level - before.level) * (middle.level - after.level) > 0
+        id(middle)
+        for (_, before), (middle, level), (_, after) in zip(levelled, levelled[1:], levelled[2:], strict=False)
+        if abs(after - before) < CHARGE_RISE
+        and min(abs(level - before), abs(level - after)) >= CHARGE_RISE
+        and (level - before) * (level - after) > 0
     }
     return [reading for reading in ordered if id(reading) not in spikes]
 

@@ -39,7 +39,7 @@ def users_by_phone() -> dict[str, int]:
         (User.phone_failed_at.is_not(None), PHONE_STATES[3]),
         else_=PHONE_STATES[4],
     )
-    counts = dict(db.session.execute(select(state, func.count()).group_by(state)).all())
+    counts: dict[str, int] = dict(db.session.execute(select(state, func.count()).group_by(state)).all())
     return {name: counts.get(name, 0) for name in PHONE_STATES}
 
 
@@ -107,6 +107,7 @@ def failed_jobs(limit: int = 20) -> list[tuple[str, str, int]]:
         registry = queues.queue(name).failed_job_registry
         for job in Job.fetch_many(registry.get_job_ids(0, FAILED_JOBS_READ - 1, desc=True), queues.redis):
             if job is not None:
+                assert job.func_name is not None  # every job we enqueue names its function
                 result = job.latest_result()
                 trace = (result.exc_string or "") if result is not None else ""
                 error = trace.strip().splitlines()[-1:] or ["unknown"]
@@ -117,12 +118,12 @@ def failed_jobs(limit: int = 20) -> list[tuple[str, str, int]]:
 def last_sweep() -> dict[str, object] | None:
     """The latest sweep that finished in the last few minutes (RQ keeps a sweep's result five intervals)."""
     registry = queues.queue("sweeps").finished_job_registry
-    sweeps = [job for job in Job.fetch_many(registry.get_job_ids(), queues.redis)
+    sweeps = [(job.ended_at, job.started_at, job) for job in Job.fetch_many(registry.get_job_ids(), queues.redis)
               if job is not None and job.id.startswith("sweep-") and job.ended_at and job.started_at]
     if not sweeps:
         return None
-    latest = max(sweeps, key=lambda job: job.ended_at)
-    return {"ended_at": latest.ended_at, "seconds": (latest.ended_at - latest.started_at).total_seconds(),
+    ended_at, started_at, latest = max(sweeps, key=lambda sweep: sweep[0])
+    return {"ended_at": ended_at, "seconds": (ended_at - started_at).total_seconds(),
             "did": latest.return_value() or {}}
 
 

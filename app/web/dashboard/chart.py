@@ -84,7 +84,7 @@ def battery_chart(
         else:
             coordinates = " ".join(f"{_x(at, start, span)},{_y(level)}" for at, level in run)
             parts.append(f'<polyline class="level" points="{coordinates}"/>')
-    if ahead:
+    if ahead and expected is not None:  # a line ahead only with an expected drain
         parts.append(_expected_line(expected, points[-1][0], min(expected_until or now + ahead, now + ahead), start,
                                     span))
     parts.append("</svg>")
@@ -127,7 +127,7 @@ def _expected_line(level_at: Callable[[datetime], float], last: datetime, end: d
 
 
 
-def _y(level: int) -> float:
+def _y(level: float) -> float:
     return round(TOP + PLOT_HEIGHT * (1 - max(0, min(100, level)) / 100), 1)
 
 

@@ -70,6 +70,7 @@ def text_entry(text: OutgoingMessage, now: datetime, zone: ZoneInfo, moment: Cal
 def codes_line(user: User, zone: ZoneInfo) -> str | None:
     """Every code we texted, as one line: when the number was confirmed, or when the last code went."""
     if user.phone_verified:
+        assert user.phone_verified_at is not None  # phone_verified
         return _("Number confirmed %(day)s", day=day(user.phone_verified_at, zone))
     last = db.session.scalar(
         select(OutgoingMessage.created_at)

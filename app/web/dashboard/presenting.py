@@ -74,7 +74,8 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
     unwatched = unwatched_because(device.device_type, device.last_seen_at, user.include_scales, now)
     level = alert_level(user, device)
     state = urgency(device.battery_status, device.battery_level, level, device.last_seen_at, now, silent_after)
-    drains = isinstance(expected, Forecast) and not unwatched and state != "silent"
+    drawn = expected if isinstance(expected, Forecast) and not unwatched and state != "silent" else None
+    drains = drawn is not None
     return {
         "device": device,
         "name": name,
@@ -86,12 +87,14 @@ def card(device: Device, user: User, history: list, now: datetime, zone: ZoneInf
         "urgency_label": None if unwatched else str(URGENCY_LABELS[state]),
         "battery_status": battery_status(device.battery_status),
         "low": state in ("empty", "low"),
-        "silent_for": quiet_for(now - device.last_seen_at) if state == "silent" and not unwatched else None,
+        # "silent" means a sync time is known (rules.devices.urgency).
+        "silent_for": quiet_for(now - device.last_seen_at)
+        if state == "silent" and not unwatched and device.last_seen_at is not None else None,
         "order": (unwatched is not None, device_kind(device.device_type) == SCALE, URGENCY_ORDER.index(state), name),
         "last_sync": moment(device.last_seen_at, now, zone),
         "chart": Markup(battery_chart(history, now, days, zone.key, threshold=level, label=name, since=first_reading,
-                                      expected=expected.level_at if drains else None,
-                                      expected_until=expected.empty_at if drains else None)),
+                                      expected=drawn.level_at if drawn else None,
+                                      expected_until=drawn.empty_at if drawn else None)),
         "unwatched": str(UNWATCHED_NOTES[unwatched]) if unwatched else None,
     }
 

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from queue import Empty
+from typing import cast
 
 from flask import Response, current_app, request
 from flask_login import current_user, login_required
@@ -141,6 +142,6 @@ def _events(subscriber: Subscriber, lifetime: float, heartbeat: float, hung_up: 
         if event is HEARD_AGAIN:
             yield "event: resync\ndata: {}\n\n"
         else:
-            kind = json.loads(event).get("type", "update")
+            kind = json.loads(cast(str, event)).get("type", "update")  # the inbox holds JSON text or HEARD_AGAIN
             yield f"event: {kind}\ndata: {event}\n\n"
         last_sent = time.monotonic()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_timedelta, get_datetime_format
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from app.web.i18n import date_locale
 
 # "Just now", then whole minutes, hours, days, never rounded up: the browser's ticking (dashboard.js) agrees.
-AGO_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+AGO_UNITS: tuple[tuple[Literal["day", "hour", "minute"], int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60))
 
 
 def moment(at: datetime | None, now: datetime, zone: ZoneInfo) -> dict | None:
@@ -37,7 +38,7 @@ def ago(at: datetime, now: datetime) -> str:
 def day_and_time(at: datetime, zone: ZoneInfo) -> str:
     """"Mon 30 Nov, 09:26" on the account's clock, as the page's language writes a day and a time."""
     locale = date_locale()
-    return get_datetime_format("medium", locale=locale).replace("{1}", day(at, zone, weekday=True)).replace(
+    return str(get_datetime_format("medium", locale=locale)).replace("{1}", day(at, zone, weekday=True)).replace(
         "{0}", clock(at, zone))
 
 

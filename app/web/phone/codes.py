@@ -12,12 +12,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext, ngettext
 from limits import parse
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 
 from app.adapters.digests import keyed_digest, number_key
 from app.domain import outbox
@@ -103,6 +105,7 @@ def code_refusal(user: User, client_address: str | None, verification: PhoneVeri
     verification = verification or pending_verification(user, recipient)
     if verification is not None and now - verification.last_sent_at < RESEND_AFTER:
         return CodeRefusal(TOO_SOON, too_soon=True, retry_at=verification.last_sent_at + RESEND_AFTER)
+    assert phone is not None  # a code goes to a number already saved
     refused_country = country_refusal(phone, current_app.config["SMS_COUNTRIES"])
     if refused_country is not None:
         return CodeRefusal(refused_country)
@@ -119,6 +122,7 @@ def send_code(user: User, client_address: str | None, recipient: Recipient | Non
     """Text a fresh code to the user's number (or `recipient`'s) unless `code_refusal` says why not."""
     now = utcnow()
     phone = (recipient or user).phone
+    assert phone is not None  # a code goes to a number already saved
     verification = pending_verification(user, recipient)
     refusal = code_refusal(user, client_address, verification, now, recipient)
     if refusal is not None:
@@ -137,13 +141,13 @@ def send_code(user: User, client_address: str | None, recipient: Recipient | Non
         db.session.flush()
     else:
         # Only one request may renew the code within the minute, however many arrive at once.
-        renewed = db.session.execute(
+        renewed = cast(CursorResult[Any], db.session.execute(
             update(PhoneVerification)
             .where(PhoneVerification.id == verification.id, PhoneVerification.last_sent_at <= now - RESEND_AFTER)
             .values(code_hash=code_hash(phone, code), last_sent_at=now, expires_at=now + CODE_LIFETIME,
                     wrong_attempts=0)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if not renewed:
             db.session.rollback()
             return CodeRefusal(TOO_SOON, too_soon=True, retry_at=now + RESEND_AFTER)
@@ -170,15 +174,16 @@ def check_code(user: User, typed: str, recipient: Recipient | None = None) -> st
     code = "".join(typed.split())
     if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
         return _("A code is %(digits)s digits, like the one in our text. Type only the digits.", digits=CODE_DIGITS)
-    counted = db.session.execute(
+    counted = cast(CursorResult[Any], db.session.execute(
         update(PhoneVerification)
         .where(PhoneVerification.id == verification.id, PhoneVerification.wrong_attempts < MAX_WRONG_CODES)
         .values(wrong_attempts=PhoneVerification.wrong_attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     db.session.commit()
     if not counted:
         return _("Too many wrong codes. Send a new code.")
+    assert phone is not None  # its code was sent to it
     if not hmac.compare_digest(code_hash(phone, code), verification.code_hash):
         db.session.refresh(verification)
         left = MAX_WRONG_CODES - verification.wrong_attempts
@@ -221,5 +226,6 @@ def queue_test_text(user: User, window: int) -> bool:
     message, written = outbox.write_text(user, outbox.TEST, f"test:{user.id}:{window}",
                                         wording.say(wording.TEST, user.language))
     if written:
+        assert message is not None  # written, so there is a row
         start_delivery(message)
     return written

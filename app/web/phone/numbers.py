@@ -75,6 +75,7 @@ def example_number(region: str) -> tuple[str, str]:
     example = phonenumbers.example_number_for_type(region.upper(), PhoneNumberType.MOBILE)
     if example is None:
         example = phonenumbers.example_number_for_type("GB", PhoneNumberType.MOBILE)
+    assert example is not None  # phonenumbers has a mobile example for GB
     return (phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL),
             phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 

@@ -138,7 +138,7 @@ def code_works_until(user: User, recipient=None) -> str | None:
 def waiting(refusal: CodeRefusal | None) -> dict | None:
     """A wait before the next code, as the page shows it: the reason, and when another code may be asked for, in
     words ("in 45 seconds", "at 14:32") and as a moment for the countdown (kept live by phone.js)."""
-    if refusal is None or not refusal.waiting:
+    if refusal is None or refusal.retry_at is None:  # not waiting
         return None
     seconds = max(1, math.ceil((refusal.retry_at - utcnow()).total_seconds()))
     at = _("at %(time)s", time=clock(refusal.retry_at))

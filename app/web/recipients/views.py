@@ -29,7 +29,9 @@ STOPPED = lazy_gettext("This number replied STOP, so we text it nothing, not eve
 def language_name(code: str) -> str:
     """A language as the page's sentences name it: "German" on an English page, "Deutsch" on a German one."""
     language = code if code in LANGUAGES else DEFAULT_LANGUAGE
-    return Locale.parse(language).get_display_name(get_locale() or DEFAULT_LANGUAGE)
+    name = Locale.parse(language).get_display_name(get_locale() or DEFAULT_LANGUAGE)
+    assert name is not None  # Babel names each language we speak
+    return name
 
 
 def own_recipient(recipient_id: int) -> Recipient:

@@ -99,7 +99,7 @@ def choose_language():
     if language is None:
         return response
     if current_user.is_authenticated:
-        user = db.session.get(User, current_user.id)
+        user = db.session.get_one(User, current_user.id)
         user.language = language
         db.session.commit()
     return keep_language(response, language)
@@ -131,7 +131,7 @@ def logout():
     """Signing out ends every session of the account, on every browser and phone: a copied or saved cookie
     (remember-me included) is refused afterwards. The pages after it keep the account's language."""
     language = current_user.language
-    accounts.end_every_session(db.session.get(User, current_user.id))
+    accounts.end_every_session(db.session.get_one(User, current_user.id))
     flash(_("You are signed out on every browser and phone. Alerts keep coming to your phone."), "info")
     logout_user()
     return keep_language(redirect(url_for("signin.landing")), language)
@@ -149,7 +149,7 @@ def delete_account():
     if request.form.get("confirm", "").strip().casefold() not in {word.casefold(), DELETE_WORD}:
         return render_template("signin/delete_account.html", confirm_word=word,
                                error=_("Type the word %(word)s to confirm.", word=word)), 400
-    user = db.session.get(User, current_user.id)
+    user = db.session.get_one(User, current_user.id)
     language = user.language
     flash(_("Your account and everything we stored about it are deleted."), "info")
     before_delete(user)

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask import Blueprint, Response, abort, current_app, g, request
 from redis.exceptions import RedisError
@@ -76,7 +76,7 @@ def parse_json(body: bytes) -> Any:
         abort(400)
 
 
-def is_owner_id(value: Any) -> bool:
+def is_owner_id(value: Any) -> TypeGuard[str]:
     """Platform user ids are short printable ASCII; anything else (NUL, lone surrogates) could not be stored
     or keyed."""
     return isinstance(value, str) and 0 < len(value) <= 64 and all("!" <= char <= "~" for char in value)

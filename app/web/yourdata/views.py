@@ -52,7 +52,7 @@ def code_minutes() -> int:
 @login_required
 def disconnect_platform():
     """Withdraw our access and stop syncing; the account, its numbers, settings and history stay."""
-    user = db.session.get(User, current_user.id)
+    user = db.session.get_one(User, current_user.id)
     name = platform_name(user.platform)
     if user.connection_state is not ConnectionState.DISCONNECTED:
         disconnect(user)

@@ -164,7 +164,8 @@ def test_a_span_is_split_at_each_four_hour_block_of_the_utc_day():
     start = datetime(2026, 6, 22, 1, 30, 45, 500000, tzinfo=UTC)
     split = list(blocks(start, datetime(2026, 6, 22, 9, 0, tzinfo=UTC)))
     assert [block for block, _ in split] == [0, 1, 2]
-    assert [hours for _, hours in split] == pytest.approx([2 + 29 / 60 + 14.5 / 3600, 4.0, 1.0])
+    to_four = (datetime(2026, 6, 22, 4, 0, tzinfo=UTC) - start).total_seconds() / 3600  # to 04:00:00.000000 exactly
+    assert [hours for _, hours in split] == [to_four, 4.0, 1.0]
 
 
 def test_running_down_less_than_a_point_still_takes_time():

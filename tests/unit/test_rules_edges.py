@@ -180,9 +180,9 @@ class NoOffset(tzinfo):
 @pytest.mark.parametrize("now", [datetime(2026, 6, 22, 12), datetime(2026, 6, 22, 12, tzinfo=NoOffset())],
                          ids=["naive", "a zone with no offset"])
 def test_the_rules_refuse_a_time_that_is_not_placed_on_the_utc_line(now):
-    with pytest.raises(ValueError, match="now must be a timezone-aware datetime"):
+    with pytest.raises(ValueError, match="^now must be a timezone-aware datetime$"):
         decide([reading()], {}, ACTIVE, now, 0)
-    with pytest.raises(ValueError, match="now must be a timezone-aware datetime"):
+    with pytest.raises(ValueError, match="^now must be a timezone-aware datetime$"):
         decide_silence([reading()], {}, ACTIVE, now, 0)
 
 

@@ -113,7 +113,7 @@ def report() -> bool:
               f"{'ok' if percent >= GOAL else f'below {GOAL:.0f} %'}\n")
     survivors = subprocess.run([*mutmut_command(), "results"], cwd=ROOT, capture_output=True, text=True).stdout
     lines = [line.strip() for line in survivors.splitlines() if line.strip() and not line.endswith("not checked")]
-    print(f"{len(lines)} mutants not killed (`mutmut show NAME` in {ROOT} shows one):")
+    print(f"{len(lines)} mutants not killed (`.mutation-venv/bin/mutmut show NAME` shows one as a diff):")
     print("\n".join(f"  {line}" for line in lines))
     return reached
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.rules.drain import Forecast, NoForecast, _weighted_median, forecast
-from app.rules.drain.profile import blocks, run_down
-from app.rules.drain.stretches import Reading, stretches
+from app.rules.drain.profile import blocks, day_profile, run_down
+from app.rules.drain.stretches import Reading, Stretch, stretches
 
 T0 = datetime(2026, 6, 22, 0, 0, tzinfo=UTC)
 ALERT = 20
@@ -176,3 +176,25 @@ def test_running_down_less_than_a_point_still_takes_time():
 
 def test_running_down_looks_at_most_a_year_ahead():
     assert run_down(10_000.0, T0, (0.1,) * 6) == T0 + timedelta(days=365)
+
+
+# --- what counts, and how the day's profile leans -------------------------------------------------------------------
+
+def test_a_stretch_that_ended_exactly_fourteen_days_ago_still_counts_as_evidence():
+    now = at(14 * 24)
+    old = [Reading(at(-10 + 2 * step), 90 - 4 * step) for step in range(6)]  # 10 h ending at T0: 14 days before now
+    recent = [Reading(now - timedelta(hours=10 - 2 * step), 90 - 4 * step) for step in range(6)]
+    result = forecast(old + recent, ALERT, now)
+    assert isinstance(result, Forecast)
+    assert result.evidence_hours == 20.0
+    assert result.confident
+    assert forecast(old + recent, ALERT, now + timedelta(seconds=1)).evidence_hours == 10.0
+
+
+def test_a_block_seen_not_draining_night_after_night_still_drains_at_a_quarter_of_the_rate():
+    # Ten days flat from midnight to 08:00, then 4 points an hour to midnight.
+    days = [Stretch(at(24 * day), at(24 * day + 24), 4.0, 64,
+                    ((at(24 * day), 95), (at(24 * day + 8), 95), (at(24 * day + 24), 31))) for day in range(10)]
+    profile = day_profile(days, [1.0] * 10, 4.0)
+    assert profile[:2] == (1.0, 1.0)  # 00:00-08:00: what was seen (0.92 with the prior) floored at 4 / 4
+    assert profile[2:] == pytest.approx((4.0,) * 4)  # 08:00-24:00: exactly the drain seen

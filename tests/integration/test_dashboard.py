@@ -48,14 +48,15 @@ def test_the_last_sync_shows_how_long_ago_and_the_clock_time_in_the_users_zone(a
 def test_the_dashboard_draws_each_devices_history_for_7_and_30_days(app):
     user = make_user()
     device = make_device(user, battery_level=40)
+    now = utcnow()  # read once: the first reading's date below must be the one stored, even across midnight
     for days_ago, level in [(20, 90), (5, 70), (1, 40)]:
-        db.session.add(BatteryReading(device_id=device.id, read_at=utcnow() - timedelta(days=days_ago), battery_level=level))
+        db.session.add(BatteryReading(device_id=device.id, read_at=now - timedelta(days=days_ago), battery_level=level))
     db.session.commit()
     client = app.test_client(user=user)
     week = client.get("/dashboard").get_data(as_text=True)
     month = client.get("/dashboard?days=30").get_data(as_text=True)
     assert "battery over the last 7 days" in week and "2 readings" in week
-    first = (utcnow() - timedelta(days=20)).strftime("%a %-d %b")
+    first = (now - timedelta(days=20)).strftime("%a %-d %b")
     assert f"battery since {first}" in month and "3 readings" in month  # 21 days of history, not 30
 
 
@@ -84,12 +85,13 @@ def test_the_texts_show_their_delivery_status_and_never_a_code(app):
     add_text(user, "verification", "Your Battery Text code is 123456. It expires in 10 minutes.", MessageStatus.QUEUED)
     add_text(user, "low", "Battery low: your Charge 6 is at 15%.", MessageStatus.DELIVERED)
     add_text(user, "empty", "Battery empty: your Charge 6 is at 3%.", MessageStatus.FAILED)
-    add_text(user, "silent", "Your Charge 6 has not synced.", MessageStatus.QUEUED, send_after=utcnow() + timedelta(hours=2))
+    held_until = utcnow() + timedelta(hours=2)  # read once: two reads could fall either side of a minute
+    add_text(user, "silent", "Your Charge 6 has not synced.", MessageStatus.QUEUED, send_after=held_until)
     client = app.test_client(user=user)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "123456" not in page and "Number confirmed" in page  # the codes are one line, never a code
     assert "Delivered" in page and "Not delivered" in page
-    assert f"Held for quiet hours until {(utcnow() + timedelta(hours=2)):%H:%M}" in page
+    assert f"Held for quiet hours until {held_until:%H:%M}" in page
 
 
 def banner_texts(page: str) -> list[str]:

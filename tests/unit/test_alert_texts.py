@@ -2,30 +2,19 @@
 longest device name and the longest name an extra number knows included (every language: test_text_fit.py)."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from app.rules.alerts import AlertSettings, DeviceReading, decide, decide_silence
+from app.rules.alerts import AlertSettings, decide, decide_silence
 from app.texts.alert_texts import alert_text
 from app.texts.segments import is_single_gsm7_segment
+from tests.support.alert_readings import NOW, reading
 
-NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True)
 LONGEST_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel Aluminium Case with Active Band"
 CUT_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel"
 
-
-def reading(**fields):
-    defaults = dict(
-        device_key="charge-6",
-        device_type="TRACKER",
-        product_name="Charge 6",
-        battery_status="Medium",
-        battery_level=60,
-        last_sync_at=NOW - timedelta(minutes=5),
-    )
-    return DeviceReading(**{**defaults, **fields})
 
 
 LOW = reading(battery_status="Low", battery_level=18)

@@ -8,14 +8,12 @@ import pytest
 from app.rules.alerts import (
     AlertDevice,
     AlertSettings,
-    DeviceReading,
     EpisodeState,
     decide,
     decide_silence,
 )
+from tests.support.alert_readings import NOW, reading
 
-UTC = UTC
-NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True)
 LONGEST_NAME = "Pixel Watch 3 LTE 45mm Matte Hazel Aluminium Case with Active Band"
 NO_STATE = EpisodeState()
@@ -23,17 +21,6 @@ OPEN = EpisodeState(episode=1, in_low=True)
 OPEN_EMPTY = EpisodeState(episode=1, in_low=True, empty_sent=True)
 CLOSED = EpisodeState(episode=1)
 
-
-def reading(**fields):
-    defaults = dict(
-        device_key="charge-6",
-        device_type="TRACKER",
-        product_name="Charge 6",
-        battery_status="Medium",
-        battery_level=60,
-        last_sync_at=NOW - timedelta(minutes=5),
-    )
-    return DeviceReading(**{**defaults, **fields})
 
 
 LOW = reading(battery_status="Low", battery_level=18)

@@ -13,7 +13,6 @@ import pytest
 from app.rules.alerts import (
     URGENCY,
     AlertSettings,
-    DeviceReading,
     EpisodeState,
     decide,
     decide_silence,
@@ -30,16 +29,11 @@ from app.rules.drain import Forecast, rounded_time_left
 from app.rules.reminders import Candidate, decide_reminder, last_moment
 from app.rules.timezones import clock, local_midnight
 from app.texts.names import MAX_PRODUCT_NAME, display_name
+from tests.support.alert_readings import NOW, reading
 
-NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
 ACTIVE = AlertSettings(phone_verified=True, connected=True)
 LONDON = "Europe/London"  # UTC+1 in June
 
-
-def reading(key="charge-6", **fields):
-    defaults = dict(device_key=key, device_type="TRACKER", product_name="Charge 6", battery_status="Medium",
-                    battery_level=60, last_sync_at=NOW - timedelta(minutes=5))
-    return DeviceReading(**{**defaults, **fields})
 
 
 def london(hour, minute=0, second=0, day=22):

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 
 # Each .in file and its lock, runtime first: the dev lock is compiled under the runtime one (`-c`).
 SOURCES = ("requirements.in", "requirements-dev.in")
-# The oldest supported Python: the universal resolution covers it and every later one.
-OLDEST_PYTHON = "3.11"
+# The oldest supported Python, from pyproject.toml's requires-python: the universal resolution covers it and every
+# later one.
+REQUIRES_PYTHON = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+OLDEST_PYTHON = REQUIRES_PYTHON.split(",")[0].removeprefix(">=").strip()  # ">=3.11,<3.14": "3.11"
 COMPILE = ["--universal", "--python-version", OLDEST_PYTHON, "--generate-hashes", "--quiet", "--no-config"]
 # This machine's index settings (extra local indexes, find-links) must not shape a lock the PaaS installs from PyPI.
 MACHINE_INDEX_SETTINGS = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX", "UV_FIND_LINKS",

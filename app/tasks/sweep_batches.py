@@ -33,7 +33,8 @@ from app.tasks.sync import request_sync
 SILENT = "silent-batch"
 BACKSTOP = "backstop-batch"
 BATCH_USERS = 200
-# A started batch whose worker has missed three heartbeats (worker.py renews them every 10 s) died with it.
+# A started batch whose worker has renewed no heartbeat for 30 s (app/tasks/worker.py renews them every 5 s, so six
+# missed in a row) died with it.
 WORKER_GONE_AFTER = timedelta(seconds=30)
 BACKSTOP_HOURS = 24
 # Spread backstop syncs over ten minutes so they never arrive as one burst at the platforms.
